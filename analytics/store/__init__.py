@@ -1,0 +1,11 @@
+"""The storage layer: the only code that imports duckdb or holds SQL.
+
+Connection handling (``connection``), the schema and its migrations (``schema``), writes
+of upload batches with the summary refresh (``load``) and one named read per query
+(``queries``).
+"""
+
+from analytics.store.connection import connect, db_path, transaction
+from analytics.store.schema import SCHEMA_VERSION, migrate
+
+__all__ = ["SCHEMA_VERSION", "connect", "db_path", "migrate", "transaction"]

@@ -1,0 +1,81 @@
+"""Opening the DuckDB file: one connection per process, a fresh cursor per query."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = Path("data/stool.duckdb")
+
+# Extensions beyond the built-in ones would be downloaded at run time, which this
+# deployment forbids: fail at once with a clear error instead.
+_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+#: DuckDB allows one writer transaction at a time per database; loads from several
+#: sessions queue here instead of failing with a write-write conflict.
+WRITE_LOCK = threading.RLock()
+
+
+def db_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The database file: ``path``, else ``$STOOL_DB``, else ``data/stool.duckdb``."""
+    if path:
+        return Path(path)
+    env = os.environ.get("STOOL_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def connect(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    migrate: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """Open (and, unless read-only, migrate) the database file.
+
+    Keep the returned connection for the life of the process and call ``.cursor()``
+    for every query: a cursor is cheap, and cursors are safe across threads where a
+    shared connection is not.
+    """
+    p = db_path(path)
+    if not read_only:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(p), read_only=read_only, config=dict(_CONFIG))
+    if migrate and not read_only:
+        from analytics.store.schema import migrate as _migrate
+
+        _migrate(con)
+    return con
+
+
+@contextmanager
+def transaction(
+    con: duckdb.DuckDBPyConnection, *, new_cursor: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write transaction on its own cursor, serialised by the process write lock.
+
+    With ``new_cursor=False`` the transaction runs on ``con`` itself, so it sees the
+    temp tables a staged upload built there. The rollback sits in ``finally`` rather
+    than ``except Exception`` because Streamlit stops a script with a BaseException,
+    which must not leave a transaction open.
+    """
+    with WRITE_LOCK:
+        cur = con.cursor() if new_cursor else con
+        cur.execute("BEGIN TRANSACTION")
+        committed = False
+        try:
+            yield cur
+            cur.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed:
+                cur.execute("ROLLBACK")
+            if new_cursor:
+                cur.close()

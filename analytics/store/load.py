@@ -1,0 +1,330 @@
+"""Writing upload batches: one transaction per load, replace, rollback, summary refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from analytics.store.connection import transaction
+
+DATASETS = ("units", "employee", "customer", "financials")
+
+#: Canonical columns stored per dataset, in table order (metrics.md §2).
+STORED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "units": ("unit_id", "unit_name", "region", "division", "manager_email", "headcount"),
+    "employee": (
+        "row_no", "unit_id", "period", "response_date", "respondent_id", "department",
+        "role", "tenure_band", "esat", "esat_lo", "esat_hi", "enps", "comment",
+    ),
+    "customer": (
+        "row_no", "unit_id", "period", "response_date", "response_id", "channel",
+        "csat", "csat_lo", "csat_hi", "nps", "complaint", "resolved",
+        "resolution_hours", "comment",
+    ),
+    "financials": (
+        "unit_id", "period", "revenue", "cost_of_sales", "gross_profit",
+        "operating_costs", "labour_cost", "headcount", "transactions",
+        "target_margin_pct",
+    ),
+}
+TABLES = {
+    "units": "units",
+    "employee": "employee_responses",
+    "customer": "customer_responses",
+    "financials": "financials",
+}
+ITEM_TABLES = {"employee": "employee_items", "customer": "customer_items"}
+
+_SUMMARY_SQL = """
+WITH k AS (SELECT DISTINCT unit_id, period FROM _touched),
+e AS (
+    SELECT unit_id, period,
+        count(esat)::INTEGER AS n_employee,
+        avg((esat - esat_lo) / (esat_hi - esat_lo) * 100) AS esat_index,
+        stddev_samp((esat - esat_lo) / (esat_hi - esat_lo) * 100) AS esat_sd,
+        (count(*) FILTER (WHERE esat >= esat_hi - 1))::INTEGER AS esat_sat_n,
+        count(enps)::INTEGER AS n_enps,
+        (count(*) FILTER (WHERE enps >= 9))::INTEGER AS enps_promoters,
+        (count(*) FILTER (WHERE enps <= 6))::INTEGER AS enps_detractors
+    FROM employee_responses SEMI JOIN k USING (unit_id, period)
+    GROUP BY unit_id, period
+),
+c AS (
+    SELECT unit_id, period,
+        count(csat)::INTEGER AS n_customer,
+        count(*)::INTEGER AS n_customer_responses,
+        (count(*) FILTER (WHERE csat >= csat_hi - 1))::INTEGER AS csat_sat_n,
+        avg((csat - csat_lo) / (csat_hi - csat_lo) * 100) AS csat_mean,
+        stddev_samp((csat - csat_lo) / (csat_hi - csat_lo) * 100) AS csat_sd,
+        count(nps)::INTEGER AS n_nps,
+        (count(*) FILTER (WHERE nps >= 9))::INTEGER AS nps_promoters,
+        (count(*) FILTER (WHERE nps <= 6))::INTEGER AS nps_detractors,
+        (count(*) FILTER (WHERE complaint))::INTEGER AS n_complaints,
+        median(resolution_hours) FILTER (WHERE complaint AND resolved)
+            AS median_resolution_hours
+    FROM customer_responses SEMI JOIN k USING (unit_id, period)
+    GROUP BY unit_id, period
+),
+f AS (
+    SELECT unit_id, period,
+        sum(revenue) AS revenue, sum(cost_of_sales) AS cost_of_sales,
+        sum(gross_profit) AS gross_profit, sum(operating_costs) AS operating_costs,
+        sum(headcount) AS headcount
+    FROM financials SEMI JOIN k USING (unit_id, period)
+    GROUP BY unit_id, period
+),
+u AS (SELECT unit_id, headcount FROM units_current)
+SELECT k.unit_id, k.period,
+    e.n_employee, e.esat_index, e.esat_sd, e.esat_sat_n,
+    e.esat_sat_n * 100.0 / nullif(e.n_employee, 0) AS esat_pct_satisfied,
+    e.n_enps, e.enps_promoters, e.enps_detractors,
+    (e.enps_promoters - e.enps_detractors) * 100.0 / nullif(e.n_enps, 0) AS enps,
+    c.n_customer, c.csat_sat_n * 100.0 / nullif(c.n_customer, 0) AS csat_pct,
+    c.csat_sat_n, c.csat_mean, c.csat_sd,
+    c.n_nps, c.nps_promoters, c.nps_detractors,
+    (c.nps_promoters - c.nps_detractors) * 100.0 / nullif(c.n_nps, 0) AS nps,
+    c.n_complaints, c.n_complaints * 100.0 / nullif(c.n_customer_responses, 0)
+        AS complaint_rate,
+    c.median_resolution_hours,
+    f.revenue, f.cost_of_sales, f.gross_profit, f.operating_costs,
+    f.gross_profit * 100.0 / nullif(f.revenue, 0) AS gross_margin_pct,
+    (f.gross_profit - f.operating_costs) * 100.0 / nullif(f.revenue, 0)
+        AS operating_margin_pct,
+    coalesce(f.headcount, u.headcount) AS headcount,
+    e.n_employee * 100.0 / nullif(coalesce(f.headcount, u.headcount), 0) AS response_rate,
+    c.n_customer_responses
+FROM k
+LEFT JOIN e USING (unit_id, period)
+LEFT JOIN c USING (unit_id, period)
+LEFT JOIN f USING (unit_id, period)
+LEFT JOIN u USING (unit_id)
+WHERE e.unit_id IS NOT NULL OR c.unit_id IS NOT NULL OR f.unit_id IS NOT NULL
+"""
+
+
+@dataclass
+class BatchMeta:
+    """Who loaded what: the batch record of metrics.md §6."""
+
+    dataset: str
+    file_name: str
+    sha256: str
+    uploaded_by: str = "local"
+    rows_rejected: int = 0
+    is_demo: bool = False
+    note: str = ""
+
+
+def _scope_sql(dataset: str) -> str:
+    if dataset == "units":
+        return (
+            "SELECT DISTINCT s.unit_id, m.period FROM _stage s "
+            "JOIN (SELECT DISTINCT unit_id, period FROM unit_month) m USING (unit_id)"
+        )
+    return "SELECT DISTINCT unit_id, period FROM _stage"
+
+
+def find_identical(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str) -> int | None:
+    """The loaded batch of ``dataset`` with this file hash, if any."""
+    rows = con.cursor().execute(
+        "SELECT batch_id FROM batches WHERE dataset = $d AND sha256 = $h "
+        "AND status = 'loaded' ORDER BY batch_id LIMIT 1",
+        {"d": dataset, "h": sha256},
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def overlapping_batches(
+    con: duckdb.DuckDBPyConnection, dataset: str, stage: pd.DataFrame | str
+) -> pd.DataFrame:
+    """Loaded batches of ``dataset`` that share a unit × month with the staged rows.
+
+    Returns columns batch_id, file_name, uploaded_at, rows_loaded, n_overlap.
+    """
+    cur = con.cursor()
+    _register_stage(cur, stage)
+    return cur.execute(
+        f"""SELECT b.batch_id, b.file_name, b.uploaded_at, b.rows_loaded,
+                   count(*) AS n_overlap
+            FROM batches b JOIN batch_scope s USING (batch_id)
+            JOIN ({_scope_sql(dataset)}) n USING (unit_id, period)
+            WHERE b.dataset = $d AND b.status = 'loaded' AND $d <> 'units'
+            GROUP BY ALL ORDER BY b.batch_id""",
+        {"d": dataset},
+    ).df()
+
+
+def _register_stage(cur: duckdb.DuckDBPyConnection, stage: pd.DataFrame | str) -> None:
+    if isinstance(stage, pd.DataFrame):
+        cur.register("_stage", stage)
+    else:
+        # ``stage`` is an internal table name chosen by the ingest code, never user text
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT * FROM {stage}")
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection,
+    meta: BatchMeta,
+    stage: pd.DataFrame | str,
+    items: pd.DataFrame | str | None = None,
+    rejected: pd.DataFrame | None = None,
+    replace: list[int] | None = None,
+    progress=None,
+    *,
+    same_cursor: bool = False,
+) -> int:
+    """Write one batch in a single transaction and refresh the touched summary rows.
+
+    ``stage`` holds the validated canonical rows of ``meta.dataset`` (columns of
+    ``STORED_COLUMNS``; absent optional ones are NULL); ``items`` the long rating items
+    (row_no, item, value, lo, hi); ``rejected`` the rows kept back (row_no, column_name,
+    value, reason); ``replace`` the batch ids this one supersedes. Either all of it lands
+    or none of it. Returns the new batch id.
+    """
+    if meta.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {meta.dataset!r}")
+    step = progress or (lambda fraction, text: None)
+    with transaction(con, new_cursor=not same_cursor) as cur:
+        _register_stage(cur, stage)
+        batch_id = cur.execute(
+            "SELECT coalesce(max(batch_id), 0) + 1 FROM batches"
+        ).fetchall()[0][0]
+        present = {r[0] for r in cur.execute("DESCRIBE _stage").fetchall()}
+        cols = STORED_COLUMNS[meta.dataset]
+        select = ", ".join(c if c in present else f"NULL AS {c}" for c in cols)
+        table = TABLES[meta.dataset]
+        step(0.2, "Writing rows")
+        if meta.dataset == "units":
+            cur.execute(
+                f"INSERT INTO units ({', '.join(cols)}, batch_id) "
+                f"SELECT {select}, $b FROM _stage",
+                {"b": batch_id},
+            )
+        else:
+            cur.execute(
+                f"INSERT INTO {table} (batch_id, {', '.join(cols)}) "
+                f"SELECT $b, {select} FROM _stage",
+                {"b": batch_id},
+            )
+            # Units not yet known are created from the first upload that names them.
+            cur.execute(
+                """INSERT INTO units (unit_id, unit_name, batch_id)
+                   SELECT DISTINCT unit_id, unit_id, $b FROM _stage
+                   WHERE unit_id NOT IN (SELECT unit_id FROM units)""",
+                {"b": batch_id},
+            )
+        if items is not None and meta.dataset in ITEM_TABLES:
+            step(0.4, "Writing rating items")
+            if isinstance(items, pd.DataFrame):
+                cur.register("_items", items)
+                source = "_items"
+            else:
+                source = items
+            cur.execute(
+                f"""INSERT INTO {ITEM_TABLES[meta.dataset]}
+                    SELECT $b, i.row_no, s.unit_id, s.period, i.item, i.value, i.lo, i.hi
+                    FROM {source} i JOIN _stage s USING (row_no)
+                    WHERE i.value IS NOT NULL""",
+                {"b": batch_id},
+            )
+        rows_loaded = cur.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
+        cur.execute(
+            "INSERT INTO batches VALUES ($b, $d, $f, $h, $u, $t, $n, $r, 'loaded', $demo,"
+            " NULL, $note)",
+            {
+                "b": batch_id, "d": meta.dataset, "f": meta.file_name, "h": meta.sha256,
+                "u": meta.uploaded_by, "t": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                "n": rows_loaded, "r": meta.rows_rejected, "demo": meta.is_demo,
+                "note": meta.note,
+            },
+        )
+        cur.execute(
+            f"INSERT INTO batch_scope SELECT $b, unit_id, period FROM ({_scope_sql(meta.dataset)})",
+            {"b": batch_id},
+        )
+        if rejected is not None and len(rejected):
+            cur.register("_rejected", rejected)
+            cur.execute(
+                "INSERT INTO rejected_rows SELECT $b, row_no, column_name, value, reason "
+                "FROM _rejected",
+                {"b": batch_id},
+            )
+        for old in replace or []:
+            _remove_rows(cur, old)
+            cur.execute(
+                "UPDATE batches SET status = 'replaced', replaced_by = $b WHERE batch_id = $o",
+                {"b": batch_id, "o": old},
+            )
+        step(0.7, "Refreshing the unit × month summary")
+        _refresh(cur, [batch_id, *(replace or [])])
+        _bump_version(cur)
+    step(1.0, "Done")
+    return batch_id
+
+
+def _remove_rows(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
+    for table in (*TABLES.values(), *ITEM_TABLES.values()):
+        if table != "units":
+            cur.execute(f"DELETE FROM {table} WHERE batch_id = $b", {"b": batch_id})
+    # A units upload's rows go with it; units a survey batch created go only when no
+    # other data still names them.
+    cur.execute(
+        """DELETE FROM units WHERE batch_id = $b AND (
+               $b IN (SELECT batch_id FROM batches WHERE dataset = 'units')
+               OR unit_id NOT IN (
+                   SELECT unit_id FROM employee_responses UNION SELECT unit_id
+                   FROM customer_responses UNION SELECT unit_id FROM financials))""",
+        {"b": batch_id},
+    )
+
+
+def _refresh(cur: duckdb.DuckDBPyConnection, batch_ids: list[int]) -> None:
+    """Recompute the summary rows of the unit × months these batches touch."""
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT unit_id, period "
+        "FROM batch_scope WHERE list_contains($ids, batch_id)",
+        {"ids": batch_ids},
+    )
+    refresh_summary(cur)
+
+
+def refresh_summary(cur: duckdb.DuckDBPyConnection, everything: bool = False) -> None:
+    """Recompute unit_month for the keys in ``_touched`` (or for all data)."""
+    if everything:
+        cur.execute(
+            """CREATE OR REPLACE TEMP TABLE _touched AS
+               SELECT unit_id, period FROM employee_responses
+               UNION SELECT unit_id, period FROM customer_responses
+               UNION SELECT unit_id, period FROM financials
+               UNION SELECT unit_id, period FROM unit_month"""
+        )
+    cur.execute("DELETE FROM unit_month WHERE (unit_id, period) IN (SELECT * FROM _touched)")
+    cur.execute(f"INSERT INTO unit_month BY NAME ({_SUMMARY_SQL})")
+
+
+def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute(
+        "UPDATE meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'"
+    )
+
+
+def rollback_batch(con: duckdb.DuckDBPyConnection, batch_id: int, by: str = "local") -> bool:
+    """Undo a loaded batch in one transaction; False when there was nothing to undo."""
+    with transaction(con) as cur:
+        status = cur.execute(
+            "SELECT status FROM batches WHERE batch_id = $b", {"b": batch_id}
+        ).fetchall()
+        if not status or status[0][0] != "loaded":
+            return False
+        _remove_rows(cur, batch_id)
+        cur.execute(
+            "UPDATE batches SET status = 'rolled_back', note = concat_ws('; ', note, $n) "
+            "WHERE batch_id = $b",
+            {"b": batch_id, "n": f"rolled back by {by}"},
+        )
+        _refresh(cur, [batch_id])
+        _bump_version(cur)
+    return True

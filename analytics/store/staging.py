@@ -1,0 +1,185 @@
+"""Staging an upload in DuckDB temp tables: raw file, distinct values, stage rows.
+
+All of it runs on one cursor that the ingest code owns for the whole upload, since
+temp tables belong to the connection that made them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from analytics.store.validate import SCORE, Plan, column_type, quote_ident
+
+_READ_OPTIONS = "header = true, all_varchar = true, quote = '\"', escape = '\"', " \
+    "null_padding = true, skip_blank_lines = true, strict_mode = false, " \
+    "max_line_size = 20000000"
+
+
+class StagingError(ValueError):
+    """DuckDB could not read the prepared file as a table."""
+
+
+def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str) -> list[str]:
+    """Read a prepared UTF-8 CSV into ``_raw`` (all VARCHAR, plus ``_row``)."""
+    try:
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _raw AS
+                SELECT row_number() OVER () AS _row, *
+                FROM read_csv($path, delim = $delim, {_READ_OPTIONS})""",
+            {"path": path, "delim": delimiter},
+        )
+    except duckdb.Error as exc:
+        raise StagingError(str(exc).split("\n")[0]) from exc
+    # drop rows where every cell is empty (blank trailing rows of spreadsheets)
+    cols = [c for c in raw_columns(cur)]
+    if cols:
+        empty = " AND ".join(f"nullif(trim({quote_ident(c)}), '') IS NULL" for c in cols)
+        cur.execute(f"DELETE FROM _raw WHERE {empty}")
+    return cols
+
+
+def load_raw_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> list[str]:
+    """Stage a DataFrame of strings (an XLSX sheet) as ``_raw``."""
+    cur.register("_frame", frame.astype("string"))
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _raw AS "
+        "SELECT row_number() OVER () AS _row, * FROM _frame"
+    )
+    return raw_columns(cur)
+
+
+def raw_columns(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Source columns of the staged file, in file order."""
+    return [r[0] for r in cur.execute("DESCRIBE _raw").fetchall() if r[0] != "_row"]
+
+
+def raw_count(cur: duckdb.DuckDBPyConnection) -> int:
+    """Data rows in the staged file."""
+    return cur.execute("SELECT count(*) FROM _raw").fetchall()[0][0]
+
+
+def raw_sample(cur: duckdb.DuckDBPyConnection, n: int = 200) -> pd.DataFrame:
+    """The first ``n`` data rows as text, for mapping suggestions."""
+    return cur.execute("SELECT * EXCLUDE (_row) FROM _raw ORDER BY _row LIMIT $n",
+                       {"n": n}).df()
+
+
+def distinct_values(cur: duckdb.DuckDBPyConnection, column: str, limit: int = 50) -> list[str]:
+    """Up to ``limit`` distinct non-empty values of a source column (for answer coding)."""
+    rows = cur.execute(
+        f"""SELECT DISTINCT trim(replace({quote_ident(column)}, chr(160), ' ')) AS v
+            FROM _raw WHERE nullif(trim({quote_ident(column)}), '') IS NOT NULL
+            ORDER BY v LIMIT $n""",
+        {"n": limit + 1},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def problems(cur: duckdb.DuckDBPyConnection, offset: int = 0) -> pd.DataFrame:
+    """problems_df: row (as the user sees it in the file), column, value, reason."""
+    return cur.execute(
+        "SELECT row_no + $o AS row, column_name AS column, value, reason FROM _problems "
+        "ORDER BY row_no, column_name",
+        {"o": offset},
+    ).df()
+
+
+def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
+                transaction_level: bool = False) -> None:
+    """Create ``_stage`` (and ``_stage_items``) from the rows of ``_typed`` without problems.
+
+    Whether a file with problems may load its valid rows is the caller's decision.
+    """
+    targets = [t for t in plan.targets() if not t.startswith("item:")]
+    if "period" not in targets:
+        targets.append("period")
+    cols = [quote_ident(t) for t in targets]
+    for name in ("esat", "csat"):
+        if plan.dataset in ("employee", "customer") and name in targets:
+            lo, hi = plan.scale(name)
+            cols += [f"{lo}::DOUBLE AS {name}_lo", f"{hi}::DOUBLE AS {name}_hi"]
+    keep = "WHERE _row NOT IN (SELECT row_no FROM _problems)"
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT _row AS row_no, {', '.join(cols)} "
+        f"FROM _typed {keep}"
+    )
+    if plan.dataset == "financials":
+        _financial_stage(cur, targets, transaction_level)
+    else:
+        cur.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _clean")
+    items = [t for t in plan.targets() if t.startswith("item:")]
+    if items and plan.dataset in ("employee", "customer"):
+        parts = []
+        for t in items:
+            lo, hi = plan.scale(t)
+            parts.append(
+                f"SELECT _row AS row_no, '{t[5:].replace(chr(39), '')}' AS item, "
+                f"{quote_ident(t)} AS value, {lo}::DOUBLE AS lo, {hi}::DOUBLE AS hi "
+                f"FROM _typed WHERE {quote_ident(t)} IS NOT NULL"
+                + " AND _row NOT IN (SELECT row_no FROM _problems)"
+            )
+        cur.execute("CREATE OR REPLACE TEMP TABLE _stage_items AS " + " UNION ALL ".join(parts))
+    else:
+        cur.execute("DROP TABLE IF EXISTS _stage_items")
+
+
+def stage_counts(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(rows kept, rows rejected) of the staged upload."""
+    kept = cur.execute("SELECT count(*) FROM _clean").fetchall()[0][0]
+    rejected = cur.execute("SELECT count(DISTINCT row_no) FROM _problems").fetchall()[0][0]
+    return kept, rejected
+
+
+def _financial_stage(cur: duckdb.DuckDBPyConnection, targets: list[str],
+                     transaction_level: bool) -> None:
+    money = [t for t in ("revenue", "cost_of_sales", "gross_profit", "operating_costs",
+                         "labour_cost", "transactions") if t in targets]
+    if transaction_level:
+        agg = ", ".join(f"sum({t}) AS {t}" for t in money)
+        other = [t for t in ("headcount", "target_margin_pct") if t in targets]
+        agg += "".join(f", max({t}) AS {t}" for t in other)
+        extra = ", count(*) AS transactions" if "transactions" not in targets else ""
+        source = (f"(SELECT unit_id, period, {agg}{extra} FROM _clean "
+                  "GROUP BY unit_id, period)")
+    else:
+        source = "_clean"
+    has_gp, has_cos = "gross_profit" in targets, "cost_of_sales" in targets
+    gp = "gross_profit" if has_gp else "revenue - cost_of_sales"
+    cos = "cost_of_sales" if has_cos else "revenue - gross_profit"
+    if has_gp and has_cos:
+        gp, cos = "coalesce(gross_profit, revenue - cost_of_sales)", \
+            "coalesce(cost_of_sales, revenue - gross_profit)"
+    rest = [t for t in ("operating_costs", "labour_cost", "headcount", "transactions",
+                        "target_margin_pct") if t in targets or (
+                            t == "transactions" and transaction_level)]
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _stage AS
+            SELECT unit_id, period, revenue, {cos} AS cost_of_sales, {gp} AS gross_profit
+                   {"".join(", " + t for t in rest)}
+            FROM {source}"""
+    )
+
+
+def stage_preview(cur: duckdb.DuckDBPyConnection, n: int = 20) -> pd.DataFrame:
+    """The first mapped rows as they will be stored."""
+    return cur.execute("SELECT * FROM _stage ORDER BY ALL LIMIT $n", {"n": n}).df()
+
+
+def stage_scope(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """scope_df: the unit_id, period pairs the staged rows cover, with row counts."""
+    return cur.execute(
+        "SELECT unit_id, period, count(*) AS rows FROM _stage GROUP BY ALL ORDER BY ALL"
+    ).df()
+
+
+def score_columns(plan: Plan) -> list[str]:
+    """Targets of ``plan`` that are rating scores."""
+    return [t for t in plan.targets() if column_type(plan.dataset, t) == SCORE]
+
+
+def has_items(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the staged upload has rating items."""
+    return bool(cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_stage_items'"
+    ).fetchall()[0][0])

@@ -1,0 +1,327 @@
+"""Set-based validation of an upload in DuckDB: typed staging rows and a problem table.
+
+The raw file sits in a temp table of VARCHAR columns (``_raw``, with its data row
+number ``_row``). ``validate`` builds ``_typed`` (canonical, typed columns) and
+``_problems`` (row_no, column_name, value, reason) with one SQL statement per kind of
+check, never a Python loop over rows. Source column names come from the user's file:
+they are only ever used quoted by ``quote_ident``; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+TEXT, SCORE, NUMBER, BOOL, DATE, PERIOD = "text", "score", "number", "bool", "date", "period"
+
+#: Canonical columns of metrics.md §2 with their types; ``item:<name>`` are scores.
+COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "units": {
+        "unit_id": TEXT, "unit_name": TEXT, "region": TEXT, "division": TEXT,
+        "manager_email": TEXT, "headcount": NUMBER,
+    },
+    "employee": {
+        "unit_id": TEXT, "response_date": DATE, "period": PERIOD, "respondent_id": TEXT,
+        "department": TEXT, "role": TEXT, "tenure_band": TEXT, "esat": SCORE,
+        "enps": SCORE, "comment": TEXT,
+    },
+    "customer": {
+        "unit_id": TEXT, "response_date": DATE, "period": PERIOD, "response_id": TEXT,
+        "channel": TEXT, "csat": SCORE, "nps": SCORE, "complaint": BOOL, "resolved": BOOL,
+        "resolution_hours": NUMBER, "comment": TEXT,
+    },
+    "financials": {
+        "unit_id": TEXT, "period": PERIOD, "revenue": NUMBER, "cost_of_sales": NUMBER,
+        "gross_profit": NUMBER, "operating_costs": NUMBER, "labour_cost": NUMBER,
+        "headcount": NUMBER, "transactions": NUMBER, "target_margin_pct": NUMBER,
+    },
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "units": ("unit_id", "unit_name"),
+    "employee": ("unit_id", "period", "esat"),
+    "customer": ("unit_id", "period", "csat"),
+    "financials": ("unit_id", "period", "revenue"),
+}
+ID_COLUMN = {"employee": "respondent_id", "customer": "response_id"}
+MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "-", "--", "not applicable",
+                  "don't know", "dont know", "no basis for evaluation", "#n/a")
+#: Qualtrics and other tools code "no basis for evaluation" / "not asked" so
+NUMERIC_MISSING_CODES = (-1.0, -2.0, -99.0)
+DEFAULT_SCALES = {"esat": (1.0, 5.0), "csat": (1.0, 5.0), "enps": (0.0, 10.0),
+                  "nps": (0.0, 10.0)}
+MAX_TEXT = 5000
+FORMULA_PATTERN = r"^[=@]|^[+\-][^0-9\s.,]"
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier taken from a user's file for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_type(dataset: str, target: str) -> str:
+    """The type of a canonical column (``item:`` columns are scores)."""
+    if target.startswith("item:"):
+        return SCORE
+    return COLUMN_TYPES[dataset][target]
+
+
+@dataclass
+class Plan:
+    """A resolved mapping: where each canonical column comes from and how to read it."""
+
+    dataset: str
+    sources: dict[str, str] = field(default_factory=dict)  # target -> source column
+    constants: dict[str, str] = field(default_factory=dict)  # target -> constant text
+    scales: dict[str, tuple[float, float]] = field(default_factory=dict)
+    date_format: str | None = None
+    decimal_comma: bool = False
+    #: target -> {normalised text label: code} for text answers on rating scales
+    codes: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def targets(self) -> list[str]:
+        return sorted(set(self.sources) | set(self.constants))
+
+    def scale(self, target: str) -> tuple[float, float]:
+        if target in self.scales:
+            lo, hi = self.scales[target]
+            return float(lo), float(hi)
+        return DEFAULT_SCALES.get(target, (1.0, 5.0))
+
+
+def _src(plan: Plan, target: str) -> str:
+    """SQL for the trimmed raw text of a target (bound constants are $const_<i>)."""
+    if target in plan.sources:
+        return f"nullif(trim(replace({quote_ident(plan.sources[target])}, chr(160), ' ')), '')"
+    return f"$const_{plan.targets().index(target)}"
+
+
+def _missing(expr: str) -> str:
+    return f"({expr} IS NULL OR lower({expr}) IN (SELECT unnest($missing_tokens)))"
+
+
+def _number(plan: Plan, expr: str) -> str:
+    cleaned = f"regexp_replace({expr}, '[\\s$£€%]', '', 'g')"
+    if plan.decimal_comma:
+        cleaned = f"replace(replace({cleaned}, '.', ''), ',', '.')"
+    else:
+        cleaned = f"replace({cleaned}, ',', '')"
+    return f"TRY_CAST({cleaned} AS DOUBLE)"
+
+
+def _typed_expr(plan: Plan, target: str, kind: str) -> str:
+    raw = f"src__{_safe(target)}"
+    if kind == TEXT:
+        return f"CASE WHEN {_missing(raw)} THEN NULL ELSE {raw} END"
+    if kind == NUMBER:
+        return f"CASE WHEN {_missing(raw)} THEN NULL ELSE {_number(plan, raw)} END"
+    if kind == SCORE:
+        lo, _hi = plan.scale(target)
+        num = f"TRY_CAST(replace({raw}, ',', '.') AS DOUBLE)"
+        coded = f"c__{_safe(target)}.code"
+        missing_code = f"{num} IN (SELECT unnest($missing_codes))" if lo >= 0 else "FALSE"
+        return (
+            f"CASE WHEN {_missing(raw)} OR {missing_code} THEN NULL "
+            f"ELSE coalesce({num}, {coded}) END"
+        )
+    if kind == BOOL:
+        return (
+            f"CASE WHEN {_missing(raw)} THEN NULL "
+            f"WHEN lower({raw}) IN ('1', 'true', 'yes', 'y', 't') THEN TRUE "
+            f"WHEN lower({raw}) IN ('0', 'false', 'no', 'n', 'f') THEN FALSE END"
+        )
+    if kind == DATE:
+        return f"CASE WHEN {_missing(raw)} THEN NULL ELSE {_date(plan, raw)} END"
+    if kind == PERIOD:
+        return (
+            f"CASE WHEN {_missing(raw)} THEN NULL "
+            f"ELSE strftime(coalesce(TRY_CAST({raw} || '-01' AS DATE), {_date(plan, raw)}),"
+            " '%Y-%m') END"
+        )
+    raise ValueError(kind)
+
+
+def _date(plan: Plan, raw: str) -> str:
+    if plan.date_format:
+        return f"CAST(try_strptime({raw}, $date_format) AS DATE)"
+    iso = "['%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%dT%H:%M:%S']"
+    return f"coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime({raw}, {iso}) AS DATE))"
+
+
+def _safe(target: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in target)
+
+
+def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None = None,
+             transaction_level: bool = False) -> dict[str, int]:
+    """Build ``_typed`` and ``_problems`` from ``_raw``; return counts per reason."""
+    dataset = plan.dataset
+    kinds = {t: column_type(dataset, t) for t in plan.targets()}
+    if "period" not in kinds and "response_date" in kinds:
+        kinds["period"] = PERIOD
+    params: dict[str, object] = {
+        "missing_tokens": list(MISSING_TOKENS),
+        "missing_codes": list(NUMERIC_MISSING_CODES),
+    }
+    for i, t in enumerate(plan.targets()):
+        if t in plan.constants:
+            params[f"const_{i}"] = str(plan.constants[t])
+    if plan.date_format:
+        params["date_format"] = plan.date_format
+    # 1. raw text per target, 2. typed value per target
+    src_cols = [f"{_src(plan, t)} AS src__{_safe(t)}" for t in plan.targets()]
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _src AS SELECT _row, {', '.join(src_cols)} FROM _raw",
+        {k: v for k, v in params.items() if k.startswith("const_")},
+    )
+    if "period" in kinds and "period" not in plan.targets():
+        # the month comes from the response date
+        cur.execute("ALTER TABLE _src ADD COLUMN src__period VARCHAR")
+        cur.execute("UPDATE _src SET src__period = src__response_date")
+    joins, code_frames = [], []
+    for t, mapping in plan.codes.items():
+        if mapping and kinds.get(t) == SCORE:
+            code_frames.append(pd.DataFrame(
+                {"target": t, "label": list(mapping), "code": list(mapping.values())}))
+            joins.append(
+                f"LEFT JOIN (SELECT label, code FROM _codes WHERE target = '{_safe(t)}') "
+                f"c__{_safe(t)} ON lower(src__{_safe(t)}) = c__{_safe(t)}.label"
+            )
+    codes = (pd.concat(code_frames) if code_frames
+             else pd.DataFrame({"target": [], "label": [], "code": []}))
+    codes["target"] = codes["target"].map(_safe)
+    codes["label"] = codes["label"].str.lower()
+    cur.register("_codes", codes)
+    typed = [f"{_typed_expr(plan, t, k)} AS {quote_ident(t)}" for t, k in kinds.items()]
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _src.*, {', '.join(typed)} "
+        f"FROM _src {' '.join(joins)}",
+        {k: v for k, v in params.items() if k in ("missing_tokens", "missing_codes",
+                                                  "date_format")},
+    )
+    checks = _checks(plan, kinds, today or dt.date.today())
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _problems (row_no INTEGER, column_name VARCHAR, "
+        "value VARCHAR, reason VARCHAR)"
+    )
+    for sql, extra in checks:
+        cur.execute(f"INSERT INTO _problems {sql}", {**extra})
+    _duplicates(cur, plan, kinds, transaction_level)
+    return problem_counts(cur)
+
+
+def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple[str, dict]]:
+    out: list[tuple[str, dict]] = []
+    label = {t: plan.sources.get(t, t) for t in kinds}
+
+    def add(target: str, condition: str, reason: str, extra: dict | None = None) -> None:
+        raw = f"src__{_safe(target)}"
+        out.append((
+            f"SELECT _row, $col, {raw}, $reason FROM _typed WHERE {condition}",
+            {"col": label[target], "reason": reason, **(extra or {})},
+        ))
+
+    for t in REQUIRED[plan.dataset]:
+        if t in kinds:
+            add(t, f"{quote_ident(t)} IS NULL AND src__{_safe(t)} IS NULL",
+                "missing required value")
+    for t, kind in kinds.items():
+        q, raw = quote_ident(t), f"src__{_safe(t)}"
+        unreadable = f"{q} IS NULL AND {raw} IS NOT NULL AND NOT {_missing(raw)}"
+        if kind == SCORE:
+            lo, hi = plan.scale(t)
+            add(t, f"{unreadable} AND NOT (TRY_CAST({raw} AS DOUBLE) IN "
+                   f"({', '.join(str(c) for c in NUMERIC_MISSING_CODES)}) AND {lo} >= 0)",
+                "not a number: not a score or a recognised answer")
+            add(t, f"{q} < {lo} OR {q} > {hi}",
+                f"outside its scale: expected {lo:g} to {hi:g}")
+        elif kind == NUMBER:
+            add(t, unreadable, "not a number")
+        elif kind == BOOL:
+            add(t, unreadable, "not yes/no: expected yes, no, true, false, 1 or 0")
+        elif kind in (DATE, PERIOD):
+            ambiguous = (f"{q} IS NULL AND $date_format_missing AND "
+                         f"regexp_matches({raw}, '^\\d{{1,2}}[/.]\\d{{1,2}}[/.]\\d{{2,4}}')")
+            add(t, ambiguous, "ambiguous day/month order: choose a date format",
+                {"date_format_missing": plan.date_format is None})
+            add(t, f"{unreadable} AND NOT ({ambiguous})",
+                "unparseable date" if kind == DATE else "unparseable month: expected YYYY-MM",
+                {"date_format_missing": plan.date_format is None})
+            if kind == DATE:
+                add(t, f"{q} > $today", "date in the future", {"today": today})
+            else:
+                add(t, f"{q} > $month", "month in the future",
+                    {"month": today.strftime("%Y-%m")})
+        elif kind == TEXT:
+            add(t, f"length({raw}) > {MAX_TEXT}",
+                f"text too long: over {MAX_TEXT:,} characters")
+            add(t, f"regexp_matches({raw}, '{FORMULA_PATTERN}')",
+                "looks like a spreadsheet formula (starts with = + - or @)")
+    for t in ("revenue", "cost_of_sales", "operating_costs", "headcount",
+              "resolution_hours"):
+        if t in kinds:
+            add(t, f"{quote_ident(t)} < 0", "negative value")
+    return out
+
+
+def _duplicates(cur: duckdb.DuckDBPyConnection, plan: Plan, kinds: dict[str, str],
+                transaction_level: bool) -> None:
+    if plan.dataset == "financials" and not transaction_level:
+        cur.execute(
+            """INSERT INTO _problems
+               SELECT _row, 'unit_id + period', unit_id || ' ' || period,
+                      'two financial rows for the same unit and month (first at row '
+                      || first_row || ')'
+               FROM (SELECT _row, unit_id, period,
+                            min(_row) OVER (PARTITION BY unit_id, period) AS first_row
+                     FROM _typed WHERE unit_id IS NOT NULL AND period IS NOT NULL)
+               WHERE _row > first_row"""
+        )
+    if plan.dataset == "units":
+        cur.execute(
+            """INSERT INTO _problems
+               SELECT _row, 'unit_id', unit_id, 'duplicate unit id in the file (first at row '
+                      || first_row || ')'
+               FROM (SELECT _row, unit_id, min(_row) OVER (PARTITION BY unit_id) AS first_row
+                     FROM _typed WHERE unit_id IS NOT NULL) WHERE _row > first_row"""
+        )
+    id_col = ID_COLUMN.get(plan.dataset)
+    if id_col and id_col in kinds:
+        col = plan.sources.get(id_col, id_col)
+        cur.execute(
+            f"""INSERT INTO _problems
+                SELECT _row, $col, {id_col},
+                       'duplicate response id in the file (first at row ' || first_row || ')'
+                FROM (SELECT _row, {id_col},
+                             min(_row) OVER (PARTITION BY {id_col}) AS first_row
+                      FROM _typed WHERE {id_col} IS NOT NULL)
+                WHERE _row > first_row""",
+            {"col": col},
+        )
+
+
+def stored_duplicates(cur: duckdb.DuckDBPyConnection, plan: Plan, exclude: list[int]) -> int:
+    """Flag response ids already stored, except in batches this upload replaces."""
+    id_col = ID_COLUMN.get(plan.dataset)
+    if not id_col or id_col not in plan.targets():
+        return 0
+    before = cur.execute("SELECT count(*) FROM _problems").fetchall()[0][0]
+    cur.execute(
+        f"""INSERT INTO _problems
+            SELECT t._row, $col, t.{id_col}, 'duplicate response id: already stored'
+            FROM _typed t SEMI JOIN (
+                SELECT {id_col} FROM {plan.dataset}_responses
+                WHERE NOT list_contains($exclude, batch_id)) s USING ({id_col})""",
+        {"col": plan.sources.get(id_col, id_col), "exclude": exclude},
+    )
+    return cur.execute("SELECT count(*) FROM _problems").fetchall()[0][0] - before
+
+
+def problem_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Problems per kind of reason."""
+    rows = cur.execute(
+        "SELECT split_part(reason, ':', 1), count(*) FROM _problems GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    return dict(rows)

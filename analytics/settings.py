@@ -29,17 +29,25 @@ class Settings:
     # "CSAT is its weakest leg for 2 months running". On pure noise (40 units, independent
     # legs) this cuts chance imbalance alerts from about 11% to 4% of units a month.
     imbalance_same_leg: bool = True
-    # §4 divergence
-    divergence_periods: int = 3
+    # §4 divergence. metrics.md's example window is 3 months, configurable; over 3 points
+    # a slope of pure-noise z-scores has sd 0.71, so "every |slope| >= 0.5 with one odd
+    # sign" flags ~8% of units by chance. 4 months brings that to ~1.5% and still catches
+    # the demo's planted divergence (tests/unit/test_alerts.py, rarity test).
+    divergence_periods: int = 4
     divergence_min_slope: float = 0.5
     # §4 control charts
     control_sigma: float = 3.0
     ewma_lambda: float = 0.3
     ewma_sigma: float = 3.0
     control_min_baseline: int = 6
+    # Laney p'-chart: widen the p-chart limits by sigma_z (the moving-range spread of the
+    # baseline months' z-scores, floored at 1) when a unit's % moves more from month to
+    # month than sampling alone explains. Without it, on the demo company about half of
+    # all units raise a CSAT p-chart alert every month.
+    p_chart_laney: bool = True
     # §4 "enough data" for imbalance and divergence alerts: customer responses behind a
-    # unit-month's CSAT leg (ESAT uses min_group_size). 30 keeps the sampling sd of a
-    # CSAT % near 7 points, below the spread between units the z-scores compare.
+    # unit-month's CSAT leg (ESAT uses min_group_size). At 30 responses the sampling sd
+    # of a CSAT % of 80 is about 7 points.
     min_customer_n: int = 30
     # §5 honesty
     min_corr_n: int = 8

@@ -142,9 +142,10 @@ def overlapping_batches(
 ) -> pd.DataFrame:
     """Loaded batches of ``dataset`` that share a unit × month with the staged rows.
 
+    ``con`` is the cursor that staged the upload (its temp tables are visible there).
     Returns columns batch_id, file_name, uploaded_at, rows_loaded, n_overlap.
     """
-    cur = con.cursor()
+    cur = con
     _register_stage(cur, stage)
     return cur.execute(
         f"""SELECT b.batch_id, b.file_name, b.uploaded_at, b.rows_loaded,
@@ -160,7 +161,7 @@ def overlapping_batches(
 def _register_stage(cur: duckdb.DuckDBPyConnection, stage: pd.DataFrame | str) -> None:
     if isinstance(stage, pd.DataFrame):
         cur.register("_stage", stage)
-    else:
+    elif stage != "_stage":
         # ``stage`` is an internal table name chosen by the ingest code, never user text
         cur.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT * FROM {stage}")
 
@@ -253,16 +254,36 @@ def write_batch(
                 {"b": batch_id},
             )
         for old in replace or []:
-            _remove_rows(cur, old)
-            cur.execute(
-                "UPDATE batches SET status = 'replaced', replaced_by = $b WHERE batch_id = $o",
-                {"b": batch_id, "o": old},
-            )
+            _supersede(cur, old, batch_id, TABLES[meta.dataset])
         step(0.7, "Refreshing the unit × month summary")
         _refresh(cur, [batch_id, *(replace or [])])
         _bump_version(cur)
     step(1.0, "Done")
     return batch_id
+
+
+def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -> None:
+    """Remove the unit × months of batch ``new`` from batch ``old``.
+
+    A corrected file for the same units and months replaces the earlier batch whole;
+    where it covers only some of them, the earlier batch keeps the rest.
+    """
+    keys = "(unit_id, period) IN (SELECT unit_id, period FROM batch_scope WHERE batch_id = $n)"
+    tables = [table, *([ITEM_TABLES[d] for d, t in TABLES.items() if t == table
+                        and d in ITEM_TABLES])]
+    for t in tables:
+        cur.execute(f"DELETE FROM {t} WHERE batch_id = $o AND {keys}", {"o": old, "n": new})
+    cur.execute(f"DELETE FROM batch_scope WHERE batch_id = $o AND {keys}",
+                {"o": old, "n": new})
+    left = cur.execute("SELECT count(*) FROM batch_scope WHERE batch_id = $o",
+                       {"o": old}).fetchall()[0][0]
+    cur.execute(
+        "UPDATE batches SET status = CASE WHEN $left = 0 THEN 'replaced' ELSE status END, "
+        "replaced_by = $n, note = concat_ws('; ', nullif(note, ''), CASE WHEN $left = 0 "
+        "THEN 'replaced by #' ELSE 'some unit-months replaced by #' END || $n::VARCHAR) "
+        "WHERE batch_id = $o",
+        {"o": old, "n": new, "left": left},
+    )
 
 
 def _remove_rows(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
@@ -313,6 +334,7 @@ def _bump_version(cur: duckdb.DuckDBPyConnection) -> None:
 
 def rollback_batch(con: duckdb.DuckDBPyConnection, batch_id: int, by: str = "local") -> bool:
     """Undo a loaded batch in one transaction; False when there was nothing to undo."""
+    batch_id = int(batch_id)
     with transaction(con) as cur:
         status = cur.execute(
             "SELECT status FROM batches WHERE batch_id = $b", {"b": batch_id}

@@ -254,3 +254,17 @@ def data_quality(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             FROM unit_month GROUP BY period)
            SELECT * FROM m ORDER BY period DESC"""
     ).df()
+
+
+def content_digest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """An md5 of every table's rows (order-independent): proof that nothing changed."""
+    cur = con.cursor()
+    tables = [r[0] for r in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
+        "ORDER BY 1").fetchall()]
+    out = {}
+    for t in tables:  # names come from the catalogue, not from users
+        out[t] = cur.execute(
+            f"SELECT coalesce(md5(string_agg(r, '|' ORDER BY r)), '') "
+            f"FROM (SELECT CAST(x AS VARCHAR) AS r FROM {t} AS x)").fetchall()[0][0]
+    return out

@@ -6,30 +6,51 @@ temp tables belong to the connection that made them.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pandas as pd
 
 from analytics.store.validate import SCORE, Plan, column_type, quote_ident
 
-_READ_OPTIONS = "header = true, all_varchar = true, quote = '\"', escape = '\"', " \
-    "null_padding = true, skip_blank_lines = true, strict_mode = false, " \
-    "max_line_size = 20000000"
+# The prepared file's dialect is known, so DuckDB's sniffer is off: every column is text,
+# short rows are padded, and a row with more cells than the header is an error with its
+# line (strict mode). parallel = false: the parallel scanner refuses quoted newlines with
+# null_padding; comment = '': '#' at the start of a row is data, not a comment.
+_READ_OPTIONS = "header = true, auto_detect = false, columns = $columns, quote = '\"', " \
+    "escape = '\"', null_padding = true, strict_mode = true, parallel = false, " \
+    "comment = '', skip = 0, max_line_size = 20000000"
+_LINE = re.compile(r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+) Found: (\d+)",
+                   re.S)
 
 
 class StagingError(ValueError):
     """DuckDB could not read the prepared file as a table."""
 
 
-def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str) -> list[str]:
-    """Read a prepared UTF-8 CSV into ``_raw`` (all VARCHAR, plus ``_row``)."""
+def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns: list[str],
+             row_offset: int = 1) -> list[str]:
+    """Read a prepared UTF-8 CSV into ``_raw`` (all VARCHAR, plus ``_row``).
+
+    ``columns`` are the (unique) names of the prepared header; ``row_offset`` turns a data
+    row index into the row the user sees, for the error message of a ragged row.
+    """
     try:
         cur.execute(
             f"""CREATE OR REPLACE TEMP TABLE _raw AS
                 SELECT row_number() OVER () AS _row, *
                 FROM read_csv($path, delim = $delim, {_READ_OPTIONS})""",
-            {"path": path, "delim": delimiter},
+            {"path": path, "delim": delimiter,
+             "columns": {c: "VARCHAR" for c in columns}},
         )
     except duckdb.Error as exc:
+        found = _LINE.search(str(exc))
+        if found:
+            line, expected, got = (int(g) for g in found.groups())
+            raise StagingError(
+                f"Row {line - 1 + row_offset} has {got} cells but the header has {expected} "
+                "columns. Check the delimiter, or quotes around text with commas, on that "
+                "row.") from exc
         raise StagingError(str(exc).split("\n")[0]) from exc
     # drop rows where every cell is empty (blank trailing rows of spreadsheets)
     cols = [c for c in raw_columns(cur)]
@@ -92,8 +113,8 @@ def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
     Whether a file with problems may load its valid rows is the caller's decision.
     """
     targets = [t for t in plan.targets() if not t.startswith("item:")]
-    if "period" not in targets:
-        targets.append("period")
+    if "period" not in targets and plan.dataset != "units":
+        targets.append("period")  # derived from response_date during validation
     cols = [quote_ident(t) for t in targets]
     for name in ("esat", "csat"):
         if plan.dataset in ("employee", "customer") and name in targets:
@@ -168,6 +189,11 @@ def stage_preview(cur: duckdb.DuckDBPyConnection, n: int = 20) -> pd.DataFrame:
 
 def stage_scope(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """scope_df: the unit_id, period pairs the staged rows cover, with row counts."""
+    has_period = any(r[0] == "period" for r in cur.execute("DESCRIBE _stage").fetchall())
+    if not has_period:  # a units list: no months
+        return cur.execute(
+            "SELECT unit_id, NULL::VARCHAR AS period, count(*) AS rows FROM _stage "
+            "GROUP BY ALL ORDER BY ALL").df()
     return cur.execute(
         "SELECT unit_id, period, count(*) AS rows FROM _stage GROUP BY ALL ORDER BY ALL"
     ).df()

@@ -10,6 +10,7 @@ they are only ever used quoted by ``quote_ident``; every value is a bound parame
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -54,6 +55,11 @@ DEFAULT_SCALES = {"esat": (1.0, 5.0), "csat": (1.0, 5.0), "enps": (0.0, 10.0),
                   "nps": (0.0, 10.0)}
 MAX_TEXT = 5000
 FORMULA_PATTERN = r"^[=@]|^[+\-][^0-9\s.,]"
+
+
+def _bind(sql: str, params: dict) -> dict:
+    """The parameters that ``sql`` uses (DuckDB refuses unused named parameters)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
 def quote_ident(name: str) -> str:
@@ -120,7 +126,7 @@ def _typed_expr(plan: Plan, target: str, kind: str) -> str:
     if kind == SCORE:
         lo, _hi = plan.scale(target)
         num = f"TRY_CAST(replace({raw}, ',', '.') AS DOUBLE)"
-        coded = f"c__{_safe(target)}.code"
+        coded = f"c__{_safe(target)}.code" if plan.codes.get(target) else "NULL"
         missing_code = f"{num} IN (SELECT unnest($missing_codes))" if lo >= 0 else "FALSE"
         return (
             f"CASE WHEN {_missing(raw)} OR {missing_code} THEN NULL "
@@ -172,10 +178,8 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
         params["date_format"] = plan.date_format
     # 1. raw text per target, 2. typed value per target
     src_cols = [f"{_src(plan, t)} AS src__{_safe(t)}" for t in plan.targets()]
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE _src AS SELECT _row, {', '.join(src_cols)} FROM _raw",
-        {k: v for k, v in params.items() if k.startswith("const_")},
-    )
+    sql = f"CREATE OR REPLACE TEMP TABLE _src AS SELECT _row, {', '.join(src_cols)} FROM _raw"
+    cur.execute(sql, _bind(sql, params))
     if "period" in kinds and "period" not in plan.targets():
         # the month comes from the response date
         cur.execute("ALTER TABLE _src ADD COLUMN src__period VARCHAR")
@@ -190,24 +194,22 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
                 f"c__{_safe(t)} ON lower(src__{_safe(t)}) = c__{_safe(t)}.label"
             )
     codes = (pd.concat(code_frames) if code_frames
-             else pd.DataFrame({"target": [], "label": [], "code": []}))
-    codes["target"] = codes["target"].map(_safe)
-    codes["label"] = codes["label"].str.lower()
+             else pd.DataFrame({"target": ["_"], "label": ["_"], "code": [0.0]}).head(0))
+    codes["target"] = codes["target"].astype(str).map(_safe)
+    codes["label"] = codes["label"].astype(str).str.lower()
     cur.register("_codes", codes)
     typed = [f"{_typed_expr(plan, t, k)} AS {quote_ident(t)}" for t, k in kinds.items()]
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _src.*, {', '.join(typed)} "
-        f"FROM _src {' '.join(joins)}",
-        {k: v for k, v in params.items() if k in ("missing_tokens", "missing_codes",
-                                                  "date_format")},
-    )
+    sql = (f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _src.*, {', '.join(typed)} "
+           f"FROM _src {' '.join(joins)}")
+    cur.execute(sql, _bind(sql, params))
     checks = _checks(plan, kinds, today or dt.date.today())
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE _problems (row_no INTEGER, column_name VARCHAR, "
         "value VARCHAR, reason VARCHAR)"
     )
-    for sql, extra in checks:
-        cur.execute(f"INSERT INTO _problems {sql}", {**extra})
+    for check_sql, extra in checks:
+        sql = f"INSERT INTO _problems {check_sql}"
+        cur.execute(sql, _bind(sql, {**params, **extra}))
     _duplicates(cur, plan, kinds, transaction_level)
     return problem_counts(cur)
 
@@ -232,8 +234,9 @@ def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple[str
         unreadable = f"{q} IS NULL AND {raw} IS NOT NULL AND NOT {_missing(raw)}"
         if kind == SCORE:
             lo, hi = plan.scale(t)
-            add(t, f"{unreadable} AND NOT (TRY_CAST({raw} AS DOUBLE) IN "
-                   f"({', '.join(str(c) for c in NUMERIC_MISSING_CODES)}) AND {lo} >= 0)",
+            add(t, f"{unreadable} AND NOT coalesce(TRY_CAST({raw} AS DOUBLE) IN "
+                   f"({', '.join(str(c) for c in NUMERIC_MISSING_CODES)}) AND {lo} >= 0, "
+                   "FALSE)",
                 "not a number: not a score or a recognised answer")
             add(t, f"{q} < {lo} OR {q} > {hi}",
                 f"outside its scale: expected {lo:g} to {hi:g}")

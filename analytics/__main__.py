@@ -1,0 +1,164 @@
+"""The command line: demo, ingest, report, batches, rollback, remove-demo.
+
+    python -m analytics demo [--db PATH] [--if-empty]
+    python -m analytics ingest --kind KIND FILE [--db PATH] [--mapping MAPPING.json]
+                               [--on-error reject|skip] [--dry-run] [--json]
+    python -m analytics report --format json [--db PATH] [--period YYYY-MM]
+    python -m analytics batches [--db PATH] [--json]
+    python -m analytics rollback BATCH_ID [--db PATH]
+    python -m analytics remove-demo [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m analytics", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def db(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", help="database file (default: $STOOL_DB, then "
+                                     "data/stool.duckdb)")
+
+    d = sub.add_parser("demo", help="build the demo company's database")
+    db(d)
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--if-empty", action="store_true",
+                   help="only when the database holds no data yet")
+    i = sub.add_parser("ingest", help="validate and load one file")
+    db(i)
+    i.add_argument("--kind", required=True,
+                   choices=["units", "employee", "customer", "financials"])
+    i.add_argument("file")
+    i.add_argument("--mapping", help="MAPPING.json: columns, constants, scales, date_format")
+    i.add_argument("--on-error", choices=["reject", "skip"], default="reject")
+    i.add_argument("--dry-run", action="store_true")
+    i.add_argument("--json", action="store_true")
+    i.add_argument("--user", default="cli", help="recorded as the uploader")
+    r = sub.add_parser("report", help="print the KPIs, legs, alerts and chain")
+    db(r)
+    r.add_argument("--format", choices=["json"], default="json")
+    r.add_argument("--period", help="YYYY-MM (default: the latest month with data)")
+    b = sub.add_parser("batches", help="list upload batches")
+    db(b)
+    b.add_argument("--json", action="store_true")
+    rb = sub.add_parser("rollback", help="undo one batch")
+    db(rb)
+    rb.add_argument("batch_id", type=int)
+    rm = sub.add_parser("remove-demo", help="remove the demo data")
+    db(rm)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from analytics.store import connect
+
+    if args.command == "ingest" and not Path(args.file).is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    con = connect(args.db)
+    try:
+        return _COMMANDS[args.command](con, args)
+    finally:
+        con.close()
+
+
+def _demo(con, args) -> int:
+    from analytics import demo
+    from analytics.store import queries
+
+    if args.if_empty and queries.has_data(con):
+        print("The database already holds data; demo not loaded.")
+        return EXIT_OK
+    ids = demo.build(con, seed=args.seed,
+                     progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr))
+    print(f"Demo company loaded as batches {ids}.")
+    return EXIT_OK
+
+
+def _ingest(con, args) -> int:
+    from analytics.ingest.mapping import Mapping
+    from analytics.ingest.pipeline import IngestError, ingest_file
+
+    mapping = None
+    if args.mapping:
+        try:
+            mapping = Mapping.from_json(Path(args.mapping).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot use mapping {args.mapping}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        result, _report = ingest_file(con, args.file, args.kind, mapping,
+                                      on_error=args.on_error, dry_run=args.dry_run,
+                                      uploaded_by=args.user)
+    except IngestError as exc:
+        if args.json:
+            print(json.dumps({"status": "unreadable", "batch_id": None, "rows_loaded": 0,
+                              "rows_rejected": 0, "errors": [{"reason": str(exc)}]}))
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for e in result.errors:
+        print(f"row {e['row']}, column {e['column']!r}, value {e['value']!r}: {e['reason']}",
+              file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), default=str))
+    else:
+        print(f"{result.status}: batch {result.batch_id}, {result.rows_loaded} rows loaded, "
+              f"{result.rows_rejected} rejected")
+    return EXIT_REJECTED if result.status == "rejected" else EXIT_OK
+
+
+def _report(con, args) -> int:
+    from analytics.report import build_report
+
+    try:
+        report = build_report(con, period=args.period)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(report, allow_nan=False))
+    return EXIT_OK
+
+
+def _batches(con, args) -> int:
+    from analytics.store import queries
+
+    frame = queries.batches(con)
+    if args.json:
+        print(frame.to_json(orient="records", date_format="iso"))
+    else:
+        print(frame.drop(columns=["sha256"]).to_string(index=False) if len(frame)
+              else "No batches yet.")
+    return EXIT_OK
+
+
+def _rollback(con, args) -> int:
+    from analytics.store.load import rollback_batch
+
+    if rollback_batch(con, args.batch_id, by="cli"):
+        print(f"Batch {args.batch_id} rolled back.")
+        return EXIT_OK
+    print(f"error: batch {args.batch_id} is not a loaded batch", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _remove_demo(con, args) -> int:
+    from analytics import demo
+
+    print(f"Removed {demo.remove(con)} demo batches.")
+    return EXIT_OK
+
+
+_COMMANDS = {"demo": _demo, "ingest": _ingest, "report": _report, "batches": _batches,
+             "rollback": _rollback, "remove-demo": _remove_demo}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,294 @@
+"""The upload engine shared by the Upload page, the command line and the demo.
+
+stage → (map) → check → commit: the file is read into DuckDB temp tables on a cursor
+of its own, validated there with set-based SQL, and written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analytics.ingest import likert, read
+from analytics.ingest.mapping import Mapping, missing_required, suggest_mapping
+from analytics.store import mappings as saved_mappings
+from analytics.store import staging
+from analytics.store.connection import db_path
+from analytics.store.load import BatchMeta, find_identical, overlapping_batches, write_batch
+from analytics.store.queries import database_file, unit_ids
+from analytics.store.validate import (
+    SCORE,
+    Plan,
+    column_type,
+    problem_counts,
+    stored_duplicates,
+    validate,
+)
+
+DATASETS = ("units", "employee", "customer", "financials")
+SAMPLE_ROWS = 200
+
+
+class IngestError(Exception):
+    """A file that cannot be read or a mapping that cannot be used: the user's message."""
+
+
+def sha256_of(path: str | Path) -> str:
+    """The sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Staged:
+    """One upload in progress: the file staged in DuckDB on its own cursor."""
+
+    cur: Any
+    con: Any
+    dataset: str
+    path: Path
+    file_name: str
+    sha256: str
+    prepared: read.Prepared
+    columns: list[str]
+    n_rows: int
+    sample: pd.DataFrame
+    mapping: Mapping
+    mapping_source: str  # 'given' | 'saved:<name>' | 'suggested'
+    workdir: tempfile.TemporaryDirectory = field(repr=False, default=None)
+
+    def close(self) -> None:
+        self.cur.close()
+        if self.workdir is not None:
+            self.workdir.cleanup()
+
+
+@dataclass
+class Report:
+    """What validation found, before anything is written."""
+
+    plan: Plan
+    missing: list[str]
+    counts: dict[str, int]
+    problems: pd.DataFrame
+    n_rows: int
+    rows_ok: int
+    rows_bad: int
+    preview: pd.DataFrame
+    scope: pd.DataFrame
+    replaces: pd.DataFrame
+    new_units: list[str]
+    identical_batch: int | None
+    notes: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and self.rows_bad == 0
+
+
+@dataclass
+class Result:
+    """What a load did: the JSON the command line prints."""
+
+    status: str  # loaded | unchanged | rejected | dry_run
+    batch_id: int | None
+    rows_loaded: int
+    rows_rejected: int
+    errors: list[dict]
+    replaced: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status, "batch_id": self.batch_id,
+            "rows_loaded": self.rows_loaded, "rows_rejected": self.rows_rejected,
+            "errors": self.errors, "replaced": self.replaced,
+        }
+
+
+def stage(con: Any, path: str | Path, dataset: str,
+          mapping: Mapping | None = None, file_name: str | None = None) -> Staged:
+    """Read a file into DuckDB temp tables and choose a mapping for it."""
+    if dataset not in DATASETS:
+        raise IngestError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
+    path = Path(path)
+    workdir = tempfile.TemporaryDirectory(prefix="stool-ingest-")
+    try:
+        prepared = read.prepare(path, workdir.name)
+    except read.ReadError as exc:
+        workdir.cleanup()
+        raise IngestError(str(exc)) from exc
+    cur = con.cursor()
+    try:
+        columns = staging.load_raw(cur, str(prepared.path), prepared.delimiter,
+                                   prepared.columns, prepared.source_row_offset)
+        n_rows = staging.raw_count(cur)
+    except staging.StagingError as exc:
+        cur.close()
+        workdir.cleanup()
+        raise IngestError(str(exc) if str(exc).startswith("Row ") else
+                          f"The file could not be read as a table: {exc}") from exc
+    if n_rows == 0:
+        cur.close()
+        workdir.cleanup()
+        raise IngestError("The file has a header but no data rows.")
+    sample = staging.raw_sample(cur, SAMPLE_ROWS)
+    source = "given"
+    if mapping is None:
+        found = saved_mappings.find(con, dataset, columns)
+        if found is not None:
+            mapping, source = found[1], f"saved:{found[0]}"
+        else:
+            mapping = suggest_mapping(dataset, columns, prepared.question_texts, sample)
+            source = "suggested"
+    return Staged(cur, con, dataset, path, file_name or path.name, sha256_of(path), prepared,
+                  columns, n_rows, sample, mapping, source, workdir)
+
+
+def plan_for(staged: Staged, mapping: Mapping) -> Plan:
+    """Resolve a mapping against the staged file: sources, constants, scales, text codes."""
+    unknown = sorted(set(mapping.columns) - set(staged.columns))
+    if unknown:
+        raise IngestError(f"The mapping names columns the file does not have: {unknown}")
+    sources: dict[str, str] = {}
+    for src, target in mapping.columns.items():
+        if target and target != "ignore":
+            if target in sources:
+                raise IngestError(
+                    f"Columns {sources[target]!r} and {src!r} are both mapped to {target!r}; "
+                    "map one of them to 'ignore'.")
+            sources[target] = src
+    plan = Plan(staged.dataset, sources,
+                {k: str(v) for k, v in mapping.constants.items() if k not in sources},
+                {k: tuple(v) for k, v in mapping.scales.items()},
+                mapping.date_format, staged.prepared.decimal_comma)
+    for target, src in sources.items():
+        if column_type(staged.dataset, target) != SCORE:
+            continue
+        values = staging.distinct_values(staged.cur, src)
+        texts = [v for v in values if _not_number(v)]
+        if texts:
+            codes, scale, _unmatched = likert.code_text_scale(pd.Series(texts))
+            plan.codes[target] = {t.strip().lower(): float(c)
+                                  for t, c in zip(texts, codes, strict=True) if pd.notna(c)}
+            if scale and target not in plan.scales and target not in ("enps", "nps"):
+                plan.scales[target] = tuple(float(x) for x in scale)
+    return plan
+
+
+def _not_number(value: str) -> bool:
+    try:
+        float(value.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+def check(staged: Staged, mapping: Mapping | None = None) -> Report:
+    """Validate the staged file under ``mapping``; nothing is written."""
+    mapping = mapping or staged.mapping
+    plan = plan_for(staged, mapping)
+    missing = missing_required(staged.dataset, mapping)
+    empty = pd.DataFrame(columns=["row", "column", "value", "reason"])
+    if missing:
+        return Report(plan, missing, {}, empty, staged.n_rows, 0, staged.n_rows,
+                      pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), [], None,
+                      list(staged.prepared.notes))
+    identical = find_identical(staged.con, staged.dataset, staged.sha256)
+    validate(staged.cur, plan, transaction_level=mapping.transaction_level)
+    staging.build_stage(staged.cur, plan, transaction_level=mapping.transaction_level)
+    replaces = overlapping_batches(staged.cur, staged.dataset, "_stage")
+    if stored_duplicates(staged.cur, plan, replaces.batch_id.astype(int).tolist()):
+        staging.build_stage(staged.cur, plan, transaction_level=mapping.transaction_level)
+    kept, bad = staging.stage_counts(staged.cur)
+    counts = problem_counts(staged.cur)
+    problems = staging.problems(staged.cur, staged.prepared.source_row_offset)
+    known = set(unit_ids(staged.con))
+    scope = staging.stage_scope(staged.cur)
+    new_units = sorted(set(scope.unit_id) - known) if len(scope) else []
+    return Report(plan, [], counts, problems, staged.n_rows, kept, bad,
+                  staging.stage_preview(staged.cur), scope, replaces, new_units, identical,
+                  list(staged.prepared.notes))
+
+
+def commit(staged: Staged, report: Report, *, on_error: str = "reject",
+           uploaded_by: str = "local", is_demo: bool = False, replace: bool = True,
+           progress=None) -> Result:
+    """Write the checked rows in one transaction (or refuse, changing nothing)."""
+    errors = _error_dicts(report.problems)
+    if report.missing:
+        return Result("rejected", None, 0, report.n_rows,
+                      [{"row": None, "column": m, "value": None,
+                        "reason": "required column is not mapped"} for m in report.missing])
+    if report.identical_batch is not None:
+        return Result("unchanged", report.identical_batch, 0, 0, [])
+    if report.rows_bad and on_error != "skip":
+        return Result("rejected", None, 0, report.rows_bad, errors)
+    if report.rows_ok == 0:
+        return Result("rejected", None, 0, report.rows_bad,
+                      errors or [{"row": None, "column": None, "value": None,
+                                  "reason": "no valid rows to load"}])
+    replace_ids = report.replaces.batch_id.astype(int).tolist() if replace else []
+    if len(report.replaces) and not replace:
+        return Result("rejected", None, 0, 0, [{
+            "row": None, "column": None, "value": None,
+            "reason": "the file overlaps loaded batches "
+                      f"{report.replaces.batch_id.tolist()}: confirm to replace them"}])
+    archive(staged)
+    rejected = None
+    if report.rows_bad:
+        rejected = report.problems.rename(columns={"row": "row_no", "column": "column_name"})
+    items = "_stage_items" if staging.has_items(staged.cur) else None
+    batch_id = write_batch(
+        staged.cur,
+        BatchMeta(staged.dataset, staged.file_name, staged.sha256, uploaded_by,
+                  report.rows_bad, is_demo),
+        "_stage", items, rejected, replace_ids, progress, same_cursor=True)
+    return Result("loaded", batch_id, report.rows_ok, report.rows_bad, errors, replace_ids)
+
+
+def _error_dicts(problems: pd.DataFrame, limit: int = 1000) -> list[dict]:
+    head = problems.head(limit)
+    return [
+        {"row": None if pd.isna(r) else int(r), "column": c,
+         "value": None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v),
+         "reason": why}
+        for r, c, v, why in zip(head["row"], head["column"], head["value"], head["reason"],
+                                strict=True)
+    ]
+
+
+def archive(staged: Staged) -> Path:
+    """Keep the original file under data/archive/<sha256><suffix>."""
+    folder = Path(database_file(staged.con) or db_path()).parent / "archive"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{staged.sha256}{staged.path.suffix.lower()}"
+    if not target.exists():
+        shutil.copyfile(staged.path, target)
+    return target
+
+
+def ingest_file(con: Any, path: str | Path, dataset: str,
+                mapping: Mapping | None = None, *, on_error: str = "reject",
+                dry_run: bool = False, uploaded_by: str = "local", is_demo: bool = False,
+                file_name: str | None = None) -> tuple[Result, Report]:
+    """Stage, check and (unless ``dry_run``) load one file: the command line's engine."""
+    staged = stage(con, path, dataset, mapping, file_name)
+    try:
+        report = check(staged)
+        if dry_run:
+            status = "dry_run" if report.ok or on_error == "skip" else "rejected"
+            return Result(status, None, report.rows_ok, report.rows_bad,
+                          _error_dicts(report.problems)), report
+        return commit(staged, report, on_error=on_error, uploaded_by=uploaded_by,
+                      is_demo=is_demo), report
+    finally:
+        staged.close()

@@ -1,0 +1,59 @@
+"""Data: every upload batch, rollback, rejected rows, data quality and settings."""
+
+import streamlit as st
+
+from ui import settings_form
+from ui.components import downloads, empty_state
+from ui.session import cached_batches, cached_quality, connection, guard
+
+ctx = guard("Data")
+st.title("Data and settings")
+tab_batches, tab_quality, tab_settings = st.tabs(["Batches", "Data quality", "Settings"])
+
+with tab_batches:
+    batches = cached_batches(ctx.version)
+    if batches.empty:
+        empty_state()
+    else:
+        st.dataframe(batches, hide_index=True, width="stretch",
+                     column_config={"sha256": st.column_config.TextColumn("sha256",
+                                                                          width="small")})
+        downloads(batches, "batches", "batches")
+        loaded = batches[batches.status == "loaded"]
+        left, right = st.columns(2)
+        with left:
+            choice = st.selectbox("Roll back a batch", loaded.batch_id.tolist(), index=None,
+                                  placeholder="Choose a loaded batch", key="rb_choice",
+                                  format_func=lambda b: f"#{b} · " + str(
+                                      loaded.set_index("batch_id").loc[b, "file_name"]))
+            if choice is not None:
+                st.warning(f"Rolling back batch #{choice} removes its rows from every page.")
+                if st.button("Roll back", key="rb_go", type="primary"):
+                    from analytics.store.load import rollback_batch
+
+                    rollback_batch(connection(), int(choice), by="dashboard")
+                    st.cache_data.clear()
+                    st.toast(f"Batch #{choice} rolled back.")
+                    st.rerun()
+        with right:
+            rejected_from = batches[batches.rows_rejected > 0].batch_id.tolist()
+            pick = st.selectbox("Rejected rows of a batch", rejected_from, index=None,
+                                placeholder="Choose a batch with rejected rows",
+                                key="rej_choice")
+            if pick is not None:
+                from ui.session import cached_rejected
+
+                rows = cached_rejected(ctx.version, int(pick))
+                st.dataframe(rows, hide_index=True, width="stretch")
+                downloads(rows, f"rejected_rows_batch_{pick}", "rejected")
+
+with tab_quality:
+    quality = cached_quality(ctx.version)
+    if quality.empty:
+        st.info("Nothing loaded yet.")
+    else:
+        st.caption("Rows stored per dataset and month, and units missing a leg that month.")
+        st.dataframe(quality, hide_index=True, width="stretch")
+
+with tab_settings:
+    settings_form.render(ctx)

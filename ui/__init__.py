@@ -1,0 +1,1 @@
+"""Streamlit-facing pieces: session guard and cached reads, widgets, charts, theme."""

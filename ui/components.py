@@ -1,0 +1,191 @@
+"""Widgets shared by pages; each owns its session-state keys."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from analytics.exports import neutralise_formulas
+from analytics.filters import Filters
+
+_KEYS = {"from": "f_from", "to": "f_to", "region": "f_region", "division": "f_division",
+         "unit": "f_unit", "department": "f_department"}
+
+
+def _init_from_url(periods: list[str]) -> None:
+    """Seed the filter widgets from the URL once per session, so a shared link restores them."""
+    if st.session_state.get("_filters_seeded"):
+        return
+    qp = st.query_params
+    if periods:
+        st.session_state[_KEYS["from"]] = qp.get("from") if qp.get("from") in periods \
+            else periods[max(0, len(periods) - 24)]
+        st.session_state[_KEYS["to"]] = qp.get("to") if qp.get("to") in periods \
+            else periods[-1]
+    for name in ("region", "division", "unit", "department"):
+        st.session_state[_KEYS[name]] = qp.get_all(name)
+    st.session_state["_filters_seeded"] = True
+
+
+def sidebar_filters(version: int) -> Filters:
+    """Month range, region, division, unit and department; kept in the URL."""
+    from ui.session import cached_departments, cached_periods, cached_units
+
+    periods = cached_periods(version)
+    units = cached_units(version)
+    _init_from_url(periods)
+    with st.sidebar:
+        st.subheader("Filters")
+        if not periods:
+            st.caption("No data yet: filters appear once data is loaded.")
+            return Filters()
+        for key in (_KEYS["from"], _KEYS["to"]):
+            if st.session_state.get(key) not in periods:
+                st.session_state[key] = periods[0] if key == _KEYS["from"] else periods[-1]
+        start, end = st.select_slider("Months", options=periods,
+                                      value=(st.session_state[_KEYS["from"]],
+                                             st.session_state[_KEYS["to"]]),
+                                      key="f_months")
+        st.session_state[_KEYS["from"]], st.session_state[_KEYS["to"]] = start, end
+        options = {
+            "region": sorted(units.region.dropna().unique()),
+            "division": sorted(units.division.dropna().unique()),
+            "unit": units.unit_id.tolist(),
+            "department": cached_departments(version),
+        }
+        names = dict(zip(units.unit_id, units.unit_name, strict=True))
+        chosen = {}
+        for name, label in (("region", "Region"), ("division", "Division"),
+                            ("unit", "Units"), ("department", "Department")):
+            key = _KEYS[name]
+            st.session_state[key] = [v for v in st.session_state.get(key, [])
+                                     if v in options[name]]
+            chosen[name] = st.multiselect(
+                label, options[name], key=key, placeholder="All",
+                format_func=(lambda u: f"{u} · {names.get(u, u)}") if name == "unit"
+                else str)
+    filters = Filters(start, end, tuple(chosen["region"]), tuple(chosen["division"]),
+                      tuple(chosen["unit"]), tuple(chosen["department"]))
+    _write_url(filters, periods)
+    return filters
+
+
+def _write_url(f: Filters, periods: list[str]) -> None:
+    wanted = {"from": f.period_from, "to": f.period_to, "region": list(f.regions),
+              "division": list(f.divisions), "unit": list(f.units),
+              "department": list(f.departments)}
+    for key, value in wanted.items():
+        if not value:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
+
+
+def demo_notice(version: int) -> None:
+    """Say clearly that the dashboard shows demo data, and offer to remove it."""
+    from ui.session import cached_demo_batches, connection
+
+    if not cached_demo_batches(version):
+        return
+    with st.sidebar:
+        st.info("You are looking at **demo data** (a made-up company of 40 units).",
+                icon=":material/info:")
+        if st.button("Remove demo data", key="remove_demo", type="secondary"):
+            from analytics import demo
+
+            with st.spinner("Removing demo data…"):
+                demo.remove(connection())
+            st.cache_data.clear()
+            st.rerun()
+
+
+def empty_state() -> None:
+    """No data yet: what to upload and where."""
+    st.info("No data yet. Upload this month's employee survey, customer survey and margin "
+            "files, or build the demo company with `python -m analytics demo`.",
+            icon=":material/upload_file:")
+    link_to("pages/upload.py", "Go to Upload", ":material/upload:")
+
+
+def link_to(page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page; plain text when the page runs outside the navigation."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except StreamlitAPIException:
+        st.caption(f"Open **{label.removeprefix('Go to ')}** from the navigation menu.")
+
+
+def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and XLSX downloads of a table, with formula-like cells neutralised."""
+    safe = neutralise_formulas(frame)
+    left, right = st.columns(2)
+    left.download_button("Download CSV", safe.to_csv(index=False).encode("utf-8-sig"),
+                         f"{name}.csv", "text/csv", key=f"{key}_csv")
+    buffer = io.BytesIO()
+    safe.to_excel(buffer, index=False, engine="openpyxl")
+    right.download_button("Download XLSX", buffer.getvalue(), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{key}_xlsx")
+
+
+def table_config(frame: pd.DataFrame) -> dict:
+    """st.dataframe column_config for the known columns of ``frame``."""
+    from ui.charts import TABLE_FORMAT_SPEC
+
+    config = {}
+    for col in frame.columns:
+        spec = TABLE_FORMAT_SPEC.get(col)
+        if spec is None:
+            continue
+        if "format" in spec:
+            config[col] = st.column_config.NumberColumn(spec["label"], format=spec["format"])
+        else:
+            config[col] = st.column_config.TextColumn(spec["label"])
+    return config
+
+
+def _fmt(value, unit: str = "") -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:.1f}{unit}"
+
+
+def kpi_row(now: dict, before: dict | None, settings) -> None:
+    """The three legs (and eNPS, NPS, complaint rate) as cards with the monthly change."""
+    from analytics.change import kpi_changes
+    from analytics.privacy import suppressed_label
+    from ui.theme import leg_name
+
+    changes = {}
+    if before is not None:
+        table = kpi_changes(pd.Series(before), pd.Series(now), settings.alpha)
+        changes = {r.metric: r for r in table.itertuples()}
+    cards = [
+        ("esat_index", leg_name("esat"), True),
+        ("csat_pct", leg_name("csat"), False),
+        (settings.profit_metric, leg_name("profit", settings.profit_metric), False),
+        ("enps", "eNPS", True),
+        ("nps", "NPS", False),
+        ("complaint_rate", "Complaint rate %", False),
+    ]
+    cols = st.columns(len(cards))
+    for col, (metric, label, employee) in zip(cols, cards, strict=True):
+        value = now.get(metric)
+        if employee and (value is None or pd.isna(value)):
+            col.metric(label, "—", help=suppressed_label(settings.min_group_size))
+            col.caption(suppressed_label(settings.min_group_size))
+            continue
+        change = changes.get(metric)
+        delta = None
+        if change is not None and change.diff is not None and not pd.isna(change.diff):
+            delta = f"{change.diff:+.1f} pts"
+        col.metric(label, _fmt(value), delta=delta,
+                   delta_color="inverse" if metric == "complaint_rate" else "normal",
+                   border=True)
+        if change is not None:
+            col.caption(change.label)

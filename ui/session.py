@@ -1,0 +1,119 @@
+"""Shared setup of every page: the guard call, the process connection and cached reads.
+
+Streamlit's legacy router can run a file in pages/ directly, without app.py, so each page
+starts with ``guard()``; it does everything app.py would have (page config, connection,
+filters), and later the role check.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import data
+from analytics.filters import Filters
+from analytics.settings import Settings
+from analytics.store import connect, db_path, queries
+
+PAGE_TITLE = "Stool dashboard"
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str) -> Any:
+    """One connection per process and database file; every query takes its own cursor."""
+    return connect(path)
+
+
+def connection() -> Any:
+    return _connection(str(db_path().resolve()))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page needs: the connection, the data version, settings and the selection."""
+
+    con: Any
+    version: int
+    settings: Settings
+    filters: Filters
+    has_data: bool
+
+    @property
+    def settings_key(self) -> str:
+        return json.dumps(self.settings.to_dict(), sort_keys=True)
+
+
+def guard(title: str | None = None) -> Context:
+    """Set the page up; call first on every page."""
+    st.set_page_config(page_title=f"{title} · {PAGE_TITLE}" if title else PAGE_TITLE,
+                       page_icon=":material/chair:", layout="wide")
+    con = connection()
+    version = queries.data_version(con)
+    settings = cached_settings(version)
+    from ui.components import demo_notice, sidebar_filters
+
+    filters = sidebar_filters(version)
+    has = bool(cached_periods(version))
+    if has:
+        demo_notice(version)
+    return Context(con, version, settings, filters, has)
+
+
+@st.cache_data(show_spinner=False)
+def cached_settings(version: int) -> Settings:
+    return data.settings(connection())
+
+
+@st.cache_data(show_spinner=False)
+def cached_periods(version: int) -> list[str]:
+    return queries.periods(connection())
+
+
+@st.cache_data(show_spinner=False)
+def cached_units(version: int) -> pd.DataFrame:
+    return queries.units(connection())
+
+
+@st.cache_data(show_spinner=False)
+def cached_departments(version: int) -> list[str]:
+    return queries.departments(connection())
+
+
+@st.cache_data(show_spinner=False)
+def cached_demo_batches(version: int) -> list[int]:
+    return queries.demo_batches(connection())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_panel(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    return data.panel(connection(), filters, Settings.from_dict(json.loads(settings_key)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_kpis(version: int, filters: Filters, settings_key: str,
+                by: tuple[str, ...] = ()) -> pd.DataFrame:
+    return data.kpis(connection(), filters, Settings.from_dict(json.loads(settings_key)), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_company(version: int, filters: Filters, settings_key: str) -> dict:
+    return data.company(connection(), filters, Settings.from_dict(json.loads(settings_key)))
+
+
+@st.cache_data(show_spinner=False)
+def cached_batches(version: int) -> pd.DataFrame:
+    return queries.batches(connection())
+
+
+@st.cache_data(show_spinner=False)
+def cached_rejected(version: int, batch_id: int) -> pd.DataFrame:
+    return queries.rejected_rows(connection(), batch_id)
+
+
+@st.cache_data(show_spinner=False)
+def cached_quality(version: int) -> pd.DataFrame:
+    return queries.data_quality(connection())

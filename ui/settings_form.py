@@ -1,0 +1,52 @@
+"""The settings form: targets per leg, alert thresholds, confidentiality thresholds."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.settings import Settings
+from analytics.store import queries
+
+
+def render(ctx) -> None:
+    """Show the stored settings and save changes (admin only, once roles exist)."""
+    s = ctx.settings
+    with st.form("settings"):
+        st.markdown("**Targets** (the height each leg should reach)")
+        c1, c2, c3 = st.columns(3)
+        t_esat = c1.number_input("ESAT index target", 0.0, 100.0, s.targets["esat"])
+        t_csat = c2.number_input("CSAT % target", 0.0, 100.0, s.targets["csat"])
+        t_profit = c3.number_input("Margin % target", -100.0, 100.0, s.targets["profit"])
+        profit = st.radio("Profit leg", ["gross_margin_pct", "operating_margin_pct"],
+                          index=0 if s.profit_metric == "gross_margin_pct" else 1,
+                          format_func=lambda m: m.replace("_pct", " %").replace("_", " "),
+                          horizontal=True)
+        st.markdown("**Alerts**")
+        a1, a2, a3 = st.columns(3)
+        imbalance = a1.number_input("Imbalance threshold (z range)", 0.5, 6.0,
+                                    s.imbalance_threshold, 0.1)
+        slope = a2.number_input("Divergence: minimum slope (sd / month)", 0.1, 3.0,
+                                s.divergence_min_slope, 0.1)
+        sigma = a3.number_input("Control limits (sigma)", 2.0, 5.0, s.control_sigma, 0.5)
+        st.markdown("**Confidentiality**")
+        p1, p2 = st.columns(2)
+        min_group = p1.number_input("Minimum group size for employee figures", 3, 50,
+                                    s.min_group_size, help="Never below 3 (metrics.md §7).")
+        min_comment = p2.number_input("Minimum group size for comments", 3, 100,
+                                      s.min_comment_group_size)
+        if st.form_submit_button("Save settings", type="primary"):
+            values = {**s.to_dict(), "targets": {"esat": t_esat, "csat": t_csat,
+                                                 "profit": t_profit},
+                      "profit_metric": profit, "imbalance_threshold": imbalance,
+                      "divergence_min_slope": slope, "control_sigma": sigma,
+                      "min_group_size": int(min_group),
+                      "min_comment_group_size": int(min_comment)}
+            try:
+                Settings.from_dict(values)
+            except ValueError as exc:
+                st.error(f"Not saved: {exc}")
+                return
+            queries.write_settings(ctx.con, values)
+            st.cache_data.clear()
+            st.success("Settings saved.")
+            st.rerun()

@@ -224,13 +224,15 @@ def write_batch(
                 source = "_items"
             else:
                 source = items
-            cur.execute(
-                f"""INSERT INTO {ITEM_TABLES[meta.dataset]}
-                    SELECT $b, i.row_no, s.unit_id, s.period, i.item, i.value, i.lo, i.hi
-                    FROM {source} i JOIN _stage s USING (row_no)
-                    WHERE i.value IS NOT NULL""",
-                {"b": batch_id},
-            )
+            item_cols = {r[0] for r in cur.execute(f"DESCRIBE {source}").fetchall()}
+            if {"unit_id", "period"} <= item_cols:  # staged uploads carry them: no join
+                sql = (f"SELECT $b, row_no, unit_id, period, item, value, lo, hi "
+                       f"FROM {source} WHERE value IS NOT NULL")
+            else:
+                sql = (f"SELECT $b, i.row_no, s.unit_id, s.period, i.item, i.value, i.lo, "
+                       f"i.hi FROM {source} i JOIN _stage s USING (row_no) "
+                       "WHERE i.value IS NOT NULL")
+            cur.execute(f"INSERT INTO {ITEM_TABLES[meta.dataset]} {sql}", {"b": batch_id})
         rows_loaded = cur.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
         cur.execute(
             "INSERT INTO batches VALUES ($b, $d, $f, $h, $u, $t, $n, $r, 'loaded', $demo,"

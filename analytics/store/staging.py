@@ -121,28 +121,41 @@ def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
             lo, hi = plan.scale(name)
             cols += [f"{lo}::DOUBLE AS {name}_lo", f"{hi}::DOUBLE AS {name}_hi"]
     keep = "WHERE _row NOT IN (SELECT row_no FROM _problems)"
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT _row AS row_no, {', '.join(cols)} "
-        f"FROM _typed {keep}"
-    )
     if plan.dataset == "financials":
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT _row AS row_no, {', '.join(cols)} "
+            f"FROM _typed {keep}"
+        )
         _financial_stage(cur, targets, transaction_level)
     else:
-        cur.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _clean")
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row AS row_no, {', '.join(cols)} "
+            f"FROM _typed {keep}"
+        )
+        cur.execute("CREATE OR REPLACE TEMP VIEW _clean AS SELECT * FROM _stage")
     items = [t for t in plan.targets() if t.startswith("item:")]
     if items and plan.dataset in ("employee", "customer"):
-        parts = []
-        for t in items:
-            lo, hi = plan.scale(t)
-            parts.append(
-                f"SELECT _row AS row_no, '{t[5:].replace(chr(39), '')}' AS item, "
-                f"{quote_ident(t)} AS value, {lo}::DOUBLE AS lo, {hi}::DOUBLE AS hi "
-                f"FROM _typed WHERE {quote_ident(t)} IS NOT NULL"
-                + " AND _row NOT IN (SELECT row_no FROM _problems)"
-            )
-        cur.execute("CREATE OR REPLACE TEMP TABLE _stage_items AS " + " UNION ALL ".join(parts))
+        names = {t: f"i{n}" for n, t in enumerate(items)}  # safe aliases for UNPIVOT
+        picked = ", ".join(f"{quote_ident(t)} AS {names[t]}" for t in items)
+        label = " ".join(f"WHEN '{names[t]}' THEN '{_item_label(t)}'" for t in items)
+        lo = " ".join(f"WHEN '{names[t]}' THEN {plan.scale(t)[0]}" for t in items)
+        hi = " ".join(f"WHEN '{names[t]}' THEN {plan.scale(t)[1]}" for t in items)
+        # a view: read once, by the insert; UNPIVOT drops unanswered items, and unit and
+        # month come along so the insert needs no join
+        cur.execute(
+            f"""CREATE OR REPLACE TEMP VIEW _stage_items AS
+                SELECT row_no, unit_id, period, CASE k {label} END AS item, value,
+                       (CASE k {lo} END)::DOUBLE AS lo, (CASE k {hi} END)::DOUBLE AS hi
+                FROM (UNPIVOT (SELECT _row AS row_no, unit_id, period, {picked}
+                               FROM _typed ANTI JOIN _problems ON _row = row_no)
+                      ON {", ".join(names.values())} INTO NAME k VALUE value)""")
     else:
-        cur.execute("DROP TABLE IF EXISTS _stage_items")
+        cur.execute("DROP VIEW IF EXISTS _stage_items")
+
+
+def _item_label(target: str) -> str:
+    """The stored item name of ``item:<slug>`` (slugs are [a-z0-9_]; quotes dropped)."""
+    return target[5:].replace("'", "")
 
 
 def stage_counts(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -207,5 +220,5 @@ def score_columns(plan: Plan) -> list[str]:
 def has_items(cur: duckdb.DuckDBPyConnection) -> bool:
     """Whether the staged upload has rating items."""
     return bool(cur.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_stage_items'"
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = '_stage_items' AND temporary"
     ).fetchall()[0][0])

@@ -100,12 +100,12 @@ class Plan:
 def _src(plan: Plan, target: str) -> str:
     """SQL for the trimmed raw text of a target (bound constants are $const_<i>)."""
     if target in plan.sources:
-        return f"nullif(trim(replace({quote_ident(plan.sources[target])}, chr(160), ' ')), '')"
+        return f"nullif(trim({quote_ident(plan.sources[target])}, $blanks), '')"
     return f"$const_{plan.targets().index(target)}"
 
 
 def _missing(expr: str) -> str:
-    return f"({expr} IS NULL OR lower({expr}) IN (SELECT unnest($missing_tokens)))"
+    return f"({expr} IS NULL OR list_contains($missing_tokens, lower({expr})))"
 
 
 def _number(plan: Plan, expr: str) -> str:
@@ -121,16 +121,22 @@ def _typed_expr(plan: Plan, target: str, kind: str) -> str:
     raw = f"src__{_safe(target)}"
     if kind == TEXT:
         return f"CASE WHEN {_missing(raw)} THEN NULL ELSE {raw} END"
+    # Fast path first: a plain number needs one cast (CASE evaluates the other branches
+    # only for the rows that reach them); isfinite keeps 'nan'/'inf' out of the data.
+    fast = f"TRY_CAST({raw} AS DOUBLE)"
     if kind == NUMBER:
-        return f"CASE WHEN {_missing(raw)} THEN NULL ELSE {_number(plan, raw)} END"
+        slow = f"CASE WHEN {_missing(raw)} THEN NULL ELSE {_number(plan, raw)} END"
+        if plan.decimal_comma:  # 1.234 means a thousand: no fast path
+            return slow
+        return f"CASE WHEN isfinite({fast}) THEN {fast} ELSE {slow} END"
     if kind == SCORE:
         lo, _hi = plan.scale(target)
-        num = f"TRY_CAST(replace({raw}, ',', '.') AS DOUBLE)"
         coded = f"c__{_safe(target)}.code" if plan.codes.get(target) else "NULL"
-        missing_code = f"{num} IN (SELECT unnest($missing_codes))" if lo >= 0 else "FALSE"
+        missing_code = f"list_contains($missing_codes, {fast})" if lo >= 0 else "FALSE"
         return (
-            f"CASE WHEN {_missing(raw)} OR {missing_code} THEN NULL "
-            f"ELSE coalesce({num}, {coded}) END"
+            f"CASE WHEN isfinite({fast}) THEN CASE WHEN {missing_code} THEN NULL ELSE {fast} "
+            f"END WHEN {_missing(raw)} THEN NULL "
+            f"ELSE coalesce(TRY_CAST(replace({raw}, ',', '.') AS DOUBLE), {coded}) END"
         )
     if kind == BOOL:
         return (
@@ -168,6 +174,7 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
     if "period" not in kinds and "response_date" in kinds:
         kinds["period"] = PERIOD
     params: dict[str, object] = {
+        "blanks": " \t\u00a0",
         "missing_tokens": list(MISSING_TOKENS),
         "missing_codes": list(NUMERIC_MISSING_CODES),
     }
@@ -176,14 +183,10 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
             params[f"const_{i}"] = str(plan.constants[t])
     if plan.date_format:
         params["date_format"] = plan.date_format
-    # 1. raw text per target, 2. typed value per target
+    # raw text per target (a subquery, not materialised), then the typed value per target
     src_cols = [f"{_src(plan, t)} AS src__{_safe(t)}" for t in plan.targets()]
-    sql = f"CREATE OR REPLACE TEMP TABLE _src AS SELECT _row, {', '.join(src_cols)} FROM _raw"
-    cur.execute(sql, _bind(sql, params))
     if "period" in kinds and "period" not in plan.targets():
-        # the month comes from the response date
-        cur.execute("ALTER TABLE _src ADD COLUMN src__period VARCHAR")
-        cur.execute("UPDATE _src SET src__period = src__response_date")
+        src_cols.append("src__response_date AS src__period")  # the month of the date
     joins, code_frames = [], []
     for t, mapping in plan.codes.items():
         if mapping and kinds.get(t) == SCORE:
@@ -200,7 +203,7 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
     cur.register("_codes", codes)
     typed = [f"{_typed_expr(plan, t, k)} AS {quote_ident(t)}" for t, k in kinds.items()]
     sql = (f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _src.*, {', '.join(typed)} "
-           f"FROM _src {' '.join(joins)}")
+           f"FROM (SELECT _row, {', '.join(src_cols)} FROM _raw) AS _src {' '.join(joins)}")
     cur.execute(sql, _bind(sql, params))
     checks = _checks(plan, kinds, today or dt.date.today())
     cur.execute(

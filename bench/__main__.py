@@ -1,0 +1,12 @@
+"""`make bench`: run every benchmark (python -m bench [name ...])."""
+
+import sys
+
+from bench import ingest
+
+BENCHES = {"ingest": ingest.main}
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(BENCHES)
+    for name in names:
+        BENCHES[name]()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics.ingest.pipeline import IngestError
 from ui import upload
+from ui.components import table_config
 from ui.session import guard
 
 ctx = guard("Upload")
@@ -21,7 +22,11 @@ if (done := st.session_state.get("last_load")) is not None:
     st.success(done["message"])
     if not done["legs"].empty:
         st.markdown("**How the three legs changed for the months loaded**")
-        st.dataframe(done["legs"], hide_index=True, width="stretch")
+        st.dataframe(done["legs"], hide_index=True, width="stretch",
+                     column_config=table_config(done["legs"]))
+        st.caption("Empty ESAT cells: fewer than "
+                   f"{ctx.settings.min_group_size} employee responses in that unit-month, "
+                   "so the figure is not shown (confidentiality).")
 if file is None:
     st.info("Choose the dataset, then drop a file. Canonical templates are in "
             "`data/samples/`; survey-tool exports are recognised as they are.",

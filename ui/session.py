@@ -48,7 +48,18 @@ class Context:
 
 
 def guard(title: str | None = None) -> Context:
-    """Set the page up; call first on every page."""
+    """Set the page up; call first on every page.
+
+    When Streamlit's legacy router runs a page file directly (a first request for
+    /upload on a fresh server), the page would show without the navigation and with
+    the legacy page list; the guard then runs the real navigation around the page
+    and stops the direct run.
+    """
+    from ui import navigation
+
+    if not navigation.routed():
+        navigation.run()
+        st.stop()
     st.set_page_config(page_title=f"{title} · {PAGE_TITLE}" if title else PAGE_TITLE,
                        page_icon=":material/chair:", layout="wide")
     con = connection()

@@ -78,29 +78,49 @@ def mapping_editor(staged: pipeline.Staged) -> Mapping:
             help="The canonical column (metrics.md §2), a rating item, or ignore")},
     )
     columns = dict(zip(edited["source column"], edited["maps to"], strict=True))
+    _pick_required(staged, columns)
     mapped = set(columns.values())
     c1, c2, c3 = st.columns(3)
     constants = dict(m.constants)
     if "unit_id" not in mapped:
         unit = c1.text_input("Whole file is for unit", constants.get("unit_id", ""),
+                             key="up_unit",
                              help="No unit column: every row belongs to this unit.")
         constants["unit_id"] = unit.strip() or None
     if not mapped & {"period", "response_date"}:
         month = c2.text_input("Whole file is for month (YYYY-MM)",
-                              constants.get("period", ""))
+                              constants.get("period", ""), key="up_month")
         constants["period"] = month.strip() or None
     date_format = c3.text_input("Date format (blank = ISO)", m.date_format or "",
+                                key="up_datefmt",
                                 help="e.g. %m/%d/%Y for 4/22/2016, %d/%m/%Y for 22/04/2016")
     transaction_level = m.transaction_level
     if staged.dataset == "financials":
         transaction_level = st.checkbox(
             "Rows are transactions (orders, invoices): sum them to unit × month",
-            value=m.transaction_level)
+            value=m.transaction_level, key="up_transactions")
     scales = {t: s for t, s in m.scales.items() if t in mapped}
-    return Mapping(columns=columns,
-                   constants={k: v for k, v in constants.items() if v},
-                   scales=scales, date_format=date_format.strip() or None,
-                   transaction_level=transaction_level)
+    try:
+        return Mapping(columns=columns,
+                       constants={k: v for k, v in constants.items() if v},
+                       scales=scales, date_format=date_format.strip() or None,
+                       transaction_level=transaction_level)
+    except ValueError as exc:
+        st.error(f"The mapping cannot be used: {exc}")
+        st.stop()
+
+
+def _pick_required(staged: pipeline.Staged, columns: dict[str, str]) -> None:
+    """A select box for each required column nobody mapped yet (easier than the table)."""
+    for target in REQUIRED[staged.dataset]:
+        wanted = {target, "response_date"} if target == "period" else {target}
+        if wanted & set(columns.values()) or target in ("unit_id", "period"):
+            continue  # unit and month may also be constants, asked for below
+        choice = st.selectbox(f"Which column holds **{target}**? (required)",
+                              staged.columns, index=None, key=f"req_{target}",
+                              placeholder="Choose a column")
+        if choice is not None:
+            columns[choice] = target
 
 
 def check(staged: pipeline.Staged, mapping: Mapping) -> pipeline.Report:

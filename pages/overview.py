@@ -1,9 +1,12 @@
-"""Overview for executives: the three legs this month, their trend, and every unit."""
+"""Overview for executives: the three legs this month, the stool, alerts, trends, units."""
 
 import streamlit as st
 
-from ui import charts
-from ui.components import downloads, empty_state, kpi_row, table_config
+from analytics import views
+from analytics.summary import plain_summary
+from ui import charts, charts_exec
+from ui.cache_exec import cached_alerts
+from ui.components import alert_list, downloads, empty_state, kpi_row, table_config
 from ui.session import cached_company, cached_kpis, cached_panel, cached_periods, guard
 
 ctx = guard("Overview")
@@ -23,12 +26,22 @@ st.caption(f"{period} compared with {previous or 'no earlier month'} · "
            f"{now['n_employee'] or 0:,} employee responses")
 kpi_row(now, before, ctx.settings)
 
+panel = cached_panel(ctx.version, ctx.filters, ctx.settings_key)
+alerts = cached_alerts(ctx.version, ctx.filters, ctx.settings_key, period)
+st.text(plain_summary(panel, alerts, ctx.settings, period))  # unit names: text, not markdown
+
 trend = cached_kpis(ctx.version, ctx.filters, ctx.settings_key, ("period",))
+left, right = st.columns([2, 3])
+left.plotly_chart(charts_exec.stool_figure(views.stool_picture(trend, ctx.settings, period),
+                                           ctx.settings.profit_metric),
+                  key="stool", width="stretch")
+with right:
+    alert_list(alerts, panel, limit=8)
 st.plotly_chart(charts.legs_trend(trend, ctx.settings.profit_metric), key="legs_trend",
                 width="stretch")
 
 st.subheader(f"Units in {period}")
-table = cached_panel(ctx.version, ctx.filters.with_period(period), ctx.settings_key)
+table = panel[panel.period == period]
 view = table[["unit_id", "unit_name", "region", "division", "esat_index", "csat_pct",
               ctx.settings.profit_metric, "n_employee", "n_customer"]]
 st.dataframe(view, hide_index=True, width="stretch", column_config=table_config(view))

@@ -189,3 +189,38 @@ def kpi_row(now: dict, before: dict | None, settings) -> None:
                    border=True)
         if change is not None:
             col.caption(change.label)
+
+
+def open_unit(unit_id: str) -> None:
+    """Remember the unit and go to Unit detail (a hint where that page is unreachable)."""
+    from pathlib import Path
+
+    from streamlit.errors import StreamlitAPIException
+
+    st.session_state["unit_id"] = unit_id
+    page = Path(__file__).resolve().parents[1] / "pages" / "unit.py"
+    try:
+        st.switch_page(page, query_params={"unit_id": unit_id})
+    except StreamlitAPIException:
+        st.query_params["unit_id"] = unit_id
+        st.info("Unit selected: open **Unit detail** from the navigation menu.")
+
+
+def alert_list(alerts: pd.DataFrame, panel: pd.DataFrame, limit: int = 8) -> None:
+    """The alerts, most serious first, each with a button to its unit."""
+    st.markdown(f"**Alerts** · {len(alerts)} this month")
+    if alerts.empty:
+        st.success("No alerts: every unit's legs are within their usual range and in "
+                   "balance with each other.")
+        return
+    names = dict(zip(panel.unit_id, panel.unit_name, strict=False))
+    kinds = {"imbalance": ":material/balance:", "divergence": ":material/call_split:",
+             "control": ":material/monitoring:"}
+    for i, row in enumerate(alerts.head(limit).itertuples()):
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.text(row.message)  # messages carry unit names from uploads: plain text
+        if button.button(str(names.get(row.unit_id, row.unit_id))[:18], key=f"alert_{i}",
+                         icon=kinds.get(row.kind), help="Open this unit"):
+            open_unit(row.unit_id)
+    if len(alerts) > limit:
+        st.caption(f"… and {len(alerts) - limit} more on the Balance and Unit pages.")

@@ -63,3 +63,18 @@ def test_url_filters_restore_a_shared_view(demo_db, region):
     at.query_params["region"] = region
     at.run()
     assert at.sidebar.multiselect(key="f_region").value == [region]
+
+
+def test_summary_and_alerts_follow_the_analytics(demo_db):
+    from analytics import alerts
+    from analytics.summary import plain_summary
+
+    at = _app().run()
+    panel = data.panel(demo_db)
+    found = alerts.all_alerts(panel, period="2026-10")
+    assert plain_summary(panel, found, period="2026-10") in [t.value for t in at.text]
+    shown = [t.value for t in at.text]
+    assert found.message.iloc[0] in shown  # most serious first
+    at.button(key="alert_0").click().run()
+    assert not at.exception
+    assert at.session_state["unit_id"] == found.unit_id.iloc[0]

@@ -1,0 +1,118 @@
+"""The Unit detail page through AppTest: its numbers, limits and alerts are the analytics'."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import data
+from analytics.alerts import all_alerts, control_alerts
+from analytics.balance import balance, legs_frame
+from analytics.filters import Filters
+from tests.app.exec_fixtures import thin_db  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL_MONTHS = Filters("2024-11", "2026-10")
+
+
+def _array(values) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array ``{"dtype", "bdata"}`` (plotly 6+)."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / "unit.py"), default_timeout=60)
+
+
+def _latest(con, unit: str, filters: Filters = ALL_MONTHS):
+    s = data.settings(con)
+    bal = balance(legs_frame(data.panel(con, filters, s), s))
+    return bal[(bal["period"] == bal["period"].max()) & (bal["unit_id"] == unit)].iloc[0]
+
+
+def test_defaults_to_the_most_out_of_balance_unit(demo_db):
+    at = _page().run()
+    assert not at.exception
+    assert at.selectbox(key="unit_id").value == "U19"
+    row = _latest(demo_db, "U19")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["ESAT index"] == f"{row['esat']:.1f}"
+    assert shown["CSAT %"] == f"{row['csat']:.1f}"
+    assert shown["Gross margin %"] == f"{row['profit']:.1f}"
+    assert shown["Imbalance"] == f"{row['imbalance']:.2f}"
+    captions = " ".join(c.value for c in at.caption)
+    assert f"z = {row['z_csat']:+.2f} against 40 units" in captions
+    assert f"{row['n_customer']:.0f} customer responses" in captions
+
+
+@pytest.mark.parametrize("how", ["session_state", "query_param"])
+def test_the_unit_comes_from_the_session_or_the_url(demo_db, how):
+    at = _page()
+    if how == "session_state":
+        at.session_state["unit_id"] = "U07"
+    else:
+        at.query_params["unit_id"] = "U07"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="unit_id").value == "U07"
+    assert at.query_params["unit_id"] in ("U07", ["U07"])
+
+
+def test_alerts_and_control_limits_are_the_analytics(demo_db):
+    at = _page()
+    at.session_state["unit_id"] = "U07"
+    at.run()
+    s = data.settings(demo_db)
+    panel = data.panel(demo_db, ALL_MONTHS, s)
+    expected = all_alerts(panel, s).query("unit_id == 'U07'")["message"].tolist()
+    shown = [t.value.split(": ", 1)[1] for t in at.text]
+    assert shown == expected and len(expected) >= 2
+    # the CSAT p-chart's last limits are the ones the control alert quotes
+    quoted = control_alerts(panel, s).query("unit_id == 'U07' and chart == 'p' and leg == 'csat'")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    csat = [t for t in spec["data"] if t.get("yaxis") == "y2"]
+    upper = next(t for t in csat if t["hovertemplate"].startswith("upper"))
+    lower = next(t for t in csat if t["hovertemplate"].startswith("lower"))
+    assert _array(upper["y"])[-1] == pytest.approx(quoted["ucl"].iloc[0])
+    assert _array(lower["y"])[-1] == pytest.approx(quoted["lcl"].iloc[0])
+
+
+def test_region_filter_changes_the_comparison(demo_db):
+    at = _page()
+    at.session_state["unit_id"] = "U06"
+    at.run()
+    at.sidebar.multiselect(key="f_region").select("North").run()
+    assert not at.exception
+    row = _latest(demo_db, "U06", Filters("2024-11", "2026-10", regions=("North",)))
+    captions = " ".join(c.value for c in at.caption)
+    assert f"z = {row['z_esat']:+.2f} against 8 units" in captions
+    assert {m.label: m.value for m in at.metric}["Imbalance"] == f"{row['imbalance']:.2f}"
+
+
+def test_a_unit_filter_narrows_the_choice_but_not_the_peers(demo_db):
+    at = _page()
+    at.query_params["unit"] = "U33"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="unit_id").options == ["Derby Store (U33)"]
+    row = _latest(demo_db, "U33")
+    assert f"z = {row['z_esat']:+.2f} against 40 units" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.usefixtures("thin_db")
+def test_thin_data_shows_no_z_scores_or_limits():
+    at = _page().run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Imbalance"] == "—"
+    captions = " ".join(c.value for c in at.caption)
+    assert "z not available" in captions and "z = " not in captions
+    assert "Not enough data" in captions
+    assert "No control limits yet" in captions

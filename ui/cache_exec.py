@@ -1,0 +1,116 @@
+"""Cached analytics of the executive pages, keyed by data version, selection and settings.
+
+Also :func:`column_config`, which turns the plain label tables of :mod:`ui.charts_exec`
+into Streamlit column settings (``ui.charts_exec`` itself may not import Streamlit).
+
+Like :mod:`ui.session`, each reader takes ``(version, filters, settings_key, ...)``: a
+load bumps the version and a changed setting changes the key, so nothing stale is shown
+and an unchanged database never recomputes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import alerts, balance, chain, relationships, views
+from analytics.filters import Filters
+from analytics.settings import Settings
+from ui.session import cached_panel
+
+
+def _settings(settings_key: str) -> Settings:
+    return Settings.from_dict(json.loads(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_legs(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    """:func:`analytics.balance.legs_frame` of the selection."""
+    return balance.legs_frame(cached_panel(version, filters, settings_key),
+                              _settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_balance(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    """z-scores, imbalance and weakest leg of every unit-month of the selection."""
+    return balance.balance(cached_legs(version, filters, settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_company_balance(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    """The company balance score per month."""
+    return balance.company_balance(cached_balance(version, filters, settings_key),
+                                   _settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_imbalance_history(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    """Units out of balance per month, once and persistently."""
+    return views.imbalance_history(cached_balance(version, filters, settings_key),
+                                   _settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_alerts(version: int, filters: Filters, settings_key: str,
+                  period: str | None = None) -> pd.DataFrame:
+    """Every alert of ``period`` (the latest by default) for the selection."""
+    return alerts.all_alerts(cached_panel(version, filters, settings_key),
+                             _settings(settings_key), period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_relationships(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    """All three views of every pair of legs."""
+    return relationships.relationships(cached_legs(version, filters, settings_key),
+                                       settings=_settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_lag_profile(version: int, filters: Filters, settings_key: str,
+                       a: str, b: str) -> pd.DataFrame:
+    """Within-unit r of ``a`` at t - k with ``b`` at t, k = 0..max_lag."""
+    return relationships.lag_profile(cached_legs(version, filters, settings_key), a, b,
+                                     settings=_settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_chain(version: int, filters: Filters, settings_key: str) -> dict[str, Any]:
+    """The chain estimate (both links at their best lags)."""
+    return chain.chain_estimate(cached_legs(version, filters, settings_key),
+                                settings=_settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_pair_view(version: int, filters: Filters, settings_key: str, a: str, b: str,
+                     view: str, lag: int = 0) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Points and statistics of a pair scatter."""
+    return views.pair_view(cached_legs(version, filters, settings_key), a, b, view, lag,
+                           settings=_settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_unit_history(version: int, filters: Filters, settings_key: str,
+                        unit_id: str) -> pd.DataFrame:
+    """One unit's legs over time with control limits."""
+    return views.unit_history(cached_panel(version, filters, settings_key), unit_id,
+                              _settings(settings_key))
+
+
+def column_config(labels: dict[str, tuple[str, str | None]]) -> dict[str, Any]:
+    """st.dataframe column settings from ``{column: (label, format)}``.
+
+    A format of None makes a text column, ``'checkbox'`` a tick box, anything else a
+    number column with that printf-style format.
+    """
+    config: dict[str, Any] = {}
+    for col, (label, fmt) in labels.items():
+        if fmt is None:
+            config[col] = st.column_config.TextColumn(label)
+        elif fmt == "checkbox":
+            config[col] = st.column_config.CheckboxColumn(label)
+        else:
+            config[col] = st.column_config.NumberColumn(label, format=fmt)
+    return config

@@ -93,6 +93,33 @@ def suppress(
     return out
 
 
+def close_remainders(n: pd.Series, hidden: np.ndarray, parent: pd.Series,
+                     parent_n: pd.Series, min_n: int,
+                     leaf: pd.Series | None = None) -> np.ndarray:
+    """Hide the smallest shown sibling until each shown parent's hidden rows total 0 or
+    at least ``min_n`` respondents.
+
+    A shown parent minus its shown children is the figure of the hidden children taken
+    together; it is safe only when those hold no one or at least ``min_n`` people. One
+    small hidden child is the classic case; two small ones (1 and 2 beside a total) are
+    the case a one-sibling rule misses. The hidden total counts listed children only, so
+    respondents of the parent in no listed child never count as protection.
+    """
+    hidden = hidden.copy()
+    # an unknown count may be as small as 1: count it so (the cautious reading)
+    size = n.fillna(1)
+    while True:
+        hidden_sum = size.where(hidden, 0).groupby(parent).transform("sum")
+        leak = ((hidden_sum > 0) & (hidden_sum < min_n) & (parent_n >= min_n)).to_numpy()
+        leak = leak & ~hidden & (size > 0).to_numpy()  # an empty child protects no one
+        if not leak.any():
+            return hidden
+        order = pd.DataFrame({"parent": parent[leak], "n": size[leak],
+                              "leaf": (leaf if leaf is not None else n.index.to_series())[leak]})
+        pick = order.sort_values(["parent", "n", "leaf"], kind="stable").groupby("parent").head(1)
+        hidden[pick.index.to_numpy()] = True
+
+
 def complementary_suppress(
     frame: pd.DataFrame,
     group_cols: Sequence[str],
@@ -106,13 +133,14 @@ def complementary_suppress(
     Rule (metrics.md §7). A row is *primary*-suppressed when its n is below ``min_n``
     (or missing). The parent of a row is the group of rows sharing all ``group_cols`` but
     the last (all rows when there is one column). When the parent's figure is shown
-    (its n is at least ``min_n``) and exactly one of its children is hidden, the hidden
-    figure would be the parent minus the shown children; so the shown sibling with the
-    smallest n (ties: the first by the last group column) is suppressed too
-    (*complementary*). A child with n = 0 carries no respondents, so it neither needs
-    protection nor gives any: hiding it next to one real small group would protect
-    nothing. One level of a hierarchy is handled per call; a parent with no shown
-    sibling left (possible only with ``parent_total``) must itself be hidden upstream.
+    (its n is at least ``min_n``) and its hidden children together hold 1 to ``min_n``-1
+    respondents, their figure would be the parent minus the shown children; so shown
+    siblings are suppressed too, smallest n first, until the hidden ones together hold at
+    least ``min_n`` (*complementary*, see :func:`close_remainders`). A child with n = 0
+    carries no respondents, so it neither needs protection nor gives any: hiding it
+    next to one real small group would protect nothing. One level of a hierarchy is
+    handled per call; a parent with no shown sibling left (possible only with
+    ``parent_total``) must itself be hidden upstream.
 
     Parameters
     ----------
@@ -159,13 +187,10 @@ def complementary_suppress(
     else:
         parent = pd.Series(0, index=rows.index)
     parent_n = rows[parent_total] if parent_total else n.groupby(parent).transform("sum")
-    protecting = primary & ~(n == 0)
-    exposed = (parent_n >= min_n) & (protecting.groupby(parent).transform("sum") == 1)
-    candidates = pd.DataFrame({"parent": parent, "n": n, "leaf": rows[group_cols[-1]]})
-    candidates = candidates[~primary & exposed].sort_values(["parent", "n", "leaf"], kind="stable")
-    secondary = np.zeros(len(rows), dtype=bool)
-    secondary[candidates.groupby("parent").head(1).index.to_numpy()] = True
-    hidden = primary.to_numpy(dtype=bool) | secondary
+    primary_hidden = primary.to_numpy(dtype=bool)
+    hidden = close_remainders(n, primary_hidden, parent, parent_n, min_n,
+                              rows[group_cols[-1]].astype(str))
+    secondary = hidden & ~primary_hidden
     out = frame.copy()
     _hide(out, hidden, [*value_cols, n_col])
     out["suppressed"] = hidden

@@ -66,6 +66,9 @@ def sidebar_filters(version: int) -> Filters:
                 label, options[name], key=key, placeholder="All",
                 format_func=(lambda u: f"{u} · {names.get(u, u)}") if name == "unit"
                 else str)
+        if chosen["department"]:
+            st.caption("Department narrows employee figures on the People page; the "
+                       "other pages show whole units.")
     filters = Filters(start, end, tuple(chosen["region"]), tuple(chosen["division"]),
                       tuple(chosen["unit"]), tuple(chosen["department"]))
     _write_url(filters, periods)
@@ -123,7 +126,7 @@ def link_to(page: str, label: str, icon: str | None = None) -> None:
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
     """CSV and XLSX downloads of a table, with formula-like cells neutralised."""
     safe = neutralise_formulas(frame)
-    left, right = st.columns(2)
+    left, right, _ = st.columns([1, 1, 4])
     left.download_button("Download CSV", safe.to_csv(index=False).encode("utf-8-sig"),
                          f"{name}.csv", "text/csv", key=f"{key}_csv")
     buffer = io.BytesIO()

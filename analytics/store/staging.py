@@ -87,10 +87,12 @@ def raw_sample(cur: duckdb.DuckDBPyConnection, n: int = 200) -> pd.DataFrame:
 
 
 def distinct_values(cur: duckdb.DuckDBPyConnection, column: str, limit: int = 50) -> list[str]:
-    """Up to ``limit`` distinct non-empty values of a source column (for answer coding)."""
+    """Up to ``limit`` distinct non-empty, non-numeric values of a column (answer coding)."""
+    # only answers that are not plain numbers need coding: skip those cheaply
     rows = cur.execute(
         f"""SELECT DISTINCT trim(replace({quote_ident(column)}, chr(160), ' ')) AS v
-            FROM _raw WHERE nullif(trim({quote_ident(column)}), '') IS NOT NULL
+            FROM _raw WHERE TRY_CAST({quote_ident(column)} AS DOUBLE) IS NULL
+              AND nullif(trim({quote_ident(column)}), '') IS NOT NULL
             ORDER BY v LIMIT $n""",
         {"n": limit + 1},
     ).fetchall()
@@ -197,7 +199,9 @@ def _financial_stage(cur: duckdb.DuckDBPyConnection, targets: list[str],
 
 def stage_preview(cur: duckdb.DuckDBPyConnection, n: int = 20) -> pd.DataFrame:
     """The first mapped rows as they will be stored."""
-    return cur.execute("SELECT * FROM _stage ORDER BY ALL LIMIT $n", {"n": n}).df()
+    order = "row_no" if any(r[0] == "row_no" for r in cur.execute("DESCRIBE _stage").fetchall()) \
+        else "ALL"
+    return cur.execute(f"SELECT * FROM _stage ORDER BY {order} LIMIT $n", {"n": n}).df()
 
 
 def stage_scope(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -193,3 +193,11 @@ def test_no_suppressed_group_can_be_recovered_by_subtraction(case):
         secret = children[hidden.loc[children.index]]
         assert (secret["n"] != rest_n).all()
         assert (secret["score_sum"] != rest_sum).all()
+
+
+def test_two_small_siblings_are_not_recoverable_together():
+    # 1 and 2 beside a shown total of 23: hiding only those two leaves total minus the
+    # shown sibling = the figure of 3 people; the shown sibling must go too
+    frame = _depts([1, 2, 20])
+    out = complementary_suppress(frame, ["unit", "dept"], "n", ["esat"], 5)
+    assert out["suppressed"].tolist() == [True, True, True]

@@ -1,0 +1,397 @@
+"""The People page's read API: employee figures with the confidentiality rules applied.
+
+metrics.md §7 is enforced here, where the data is read, so that no page, filter or
+download can obtain an employee figure of a group below ``Settings.min_group_size``:
+
+1. **The selection.** Nothing is returned for a selection (months × units × departments)
+   with fewer than ``min_group_size`` responses.
+2. **Minimum difference.** A filter that leaves out a small group gives it away by
+   comparison with the view without it (all departments minus "all but Admin" is Admin).
+   So for each org filter in use (department, unit, region, division) the figure is also
+   read without it; when the two differ by 1 to ``min_n - 1`` respondents, the figure
+   (the selection, or a breakdown row) is refused, as employee-survey tools do. When a
+   filter holds several values, each value's part must be 0 or at least ``min_n`` too,
+   else "U1 and U2" minus "U1" is U2. Month ranges are not compared: each month is a
+   reporting wave whose unit figures are shown anyway.
+3. **Breakdowns** (by department, unit, region, division or month) are children of the
+   selection total shown beside them: small rows are hidden, then
+   :func:`analytics.privacy.complementary_suppress` hides a sibling so no hidden row is
+   the total minus the shown rows, and a last pass hides the next-smallest sibling while
+   the hidden rows *together* hold 1 to ``min_n - 1`` respondents (rows of 1 and 2
+   answers are a group of 3 to the subtracting reader).
+4. **Comments** need ``min_comment_group_size`` comments, under the same rules.
+
+Hidden figures are NaN, never a number; ``suppressed`` (bool) and ``suppression``
+(``'primary'``: too few responses, ``'complementary'``: hidden to protect another row,
+``'difference'``: would reveal a small group by comparison) say why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics import comments as text
+from analytics import drivers as drv
+from analytics.filters import ALL, Filters
+from analytics.privacy import close_remainders, complementary_suppress, suppressed_label
+from analytics.settings import DEFAULT, Settings
+from analytics.store import queries, responses
+
+#: group keys a People breakdown may use, with their labels
+BREAKDOWNS: dict[str, str] = {"department": "Department", "region": "Region",
+                              "division": "Division", "unit_id": "Unit", "period": "Month"}
+#: org filters checked by the minimum-difference rule: the group key of their values, label
+ORG_FILTERS: dict[str, tuple[str, str]] = {
+    "departments": ("department", "department"), "units": ("unit_id", "unit"),
+    "regions": ("region", "region"), "divisions": ("division", "division")}
+NOT_GIVEN = "(not given)"
+#: each count and the figures computed from the respondents it counts
+FIGURES: dict[str, tuple[str, ...]] = {
+    "n_employee": ("esat_index", "esat_sd", "esat_sat_n", "esat_pct_satisfied"),
+    "n_enps": ("enps", "enps_promoters", "enps_detractors"),
+    "n_responses": ("response_rate",),
+}
+
+
+#: prefix of the suppression columns of each count ('' for the main figure)
+_FLAG = {"n_enps": "enps_", "n_responses": "rate_"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Whether employee figures may be shown for a selection, and if not, why."""
+
+    shown: bool
+    reason: str | None = None  # 'no_data', 'small' or 'difference'
+    message: str | None = None
+
+
+def _keyed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Missing group keys (a response without department) become their own labelled row."""
+    for k in keys:
+        if k in frame and frame[k].isna().any():
+            frame[k] = frame[k].astype(object).where(frame[k].notna(), NOT_GIVEN)
+    return frame
+
+
+Reader = Callable[[Filters, tuple[str, ...]], pd.DataFrame]
+
+
+def _groups(con: Any) -> Reader:
+    return lambda f, by: responses.employee_groups(con, f, by)
+
+
+def _atoms_flag(parts: pd.DataFrame, base: pd.DataFrame, keys: list[str], n_cols: list[str],
+                min_n: int) -> pd.DataFrame:
+    """Per base row: does one of the filter's chosen values hold 1 to min_n - 1 answers?"""
+    small = (parts[n_cols].gt(0) & parts[n_cols].lt(min_n))
+    if not keys:
+        return pd.DataFrame([small.any().to_numpy()], columns=n_cols, index=base.index)
+    flag = small.assign(**{k: parts[k] for k in keys}).groupby(keys)[n_cols].any()
+    merged = base[keys].merge(flag.reset_index(), on=keys, how="left")[n_cols]
+    return merged.fillna(False).astype(bool).set_axis(base.index)
+
+
+def _differences(read: Reader, filters: Filters, by: tuple[str, ...], fixed: list[str],
+                 n_cols: list[str], min_n: int
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, str] | None]:
+    """Rows of ``read(filters, by)`` and, per count, whether another view betrays them.
+
+    For each org filter in use: the same rows read without it must differ by 0 or at
+    least ``min_n`` (minimum difference); and when several values are chosen, each value's
+    part of a row must be 0 or at least ``min_n``, else two views that differ by that one
+    value (units U1+U2 against U1) would reveal it. Returns the rows, a bool frame per
+    count column and the first problem found as (kind, filter label).
+    """
+    keys = [*by, *fixed]
+    base = _keyed(read(filters, by), keys).reset_index(drop=True)
+    unsafe = pd.DataFrame(False, index=base.index, columns=n_cols)
+    problem = None
+    for dim, (key, label) in ORG_FILTERS.items():
+        values = getattr(filters, dim)
+        if not values:
+            continue
+        wider = _keyed(read(replace(filters, **{dim: ()}), by), keys)
+        if keys:
+            wider = base[keys].merge(wider[[*keys, *n_cols]], on=keys, how="left")
+        diff = wider[n_cols].to_numpy(float) - base[n_cols].to_numpy(float)
+        hit = pd.DataFrame((diff > 0) & (diff < min_n), columns=n_cols, index=base.index)
+        problem = problem or (("difference", label) if hit.to_numpy().any() else None)
+        if len(values) > 1 and key not in by:
+            parts = _keyed(read(filters, (*by, key)), [*keys, key])
+            atoms = _atoms_flag(parts, base, keys, n_cols, min_n)
+            problem = problem or (("atom", label) if atoms.to_numpy().any() else None)
+            hit |= atoms
+        unsafe |= hit
+    return base, unsafe, problem
+
+
+def _shield(base: pd.DataFrame, keys: list[str], parent_n: dict[str, pd.Series],
+            unsafe: pd.DataFrame, min_n: int, figures: dict[str, tuple[str, ...]]
+            ) -> pd.DataFrame:
+    """Primary, minimum-difference and complementary suppression of a one-level breakdown.
+
+    ``keys`` identify a row, outermost first; its parent is the rows sharing all keys but
+    the last (all rows for one key). ``parent_n[n_col]`` is each row's parent's true count.
+    """
+    out = base.copy()
+    parent = (out.groupby(keys[:-1], dropna=False, sort=False).ngroup()
+              if len(keys) > 1 else pd.Series(0, index=out.index))
+    for n_col, cols in figures.items():
+        cols = [c for c in cols if c in out]
+        true_n = pd.to_numeric(out[n_col], errors="coerce").astype(float)
+        work = out[keys].assign(_n=true_n.where(~unsafe[n_col]), _parent=parent_n[n_col],
+                                **{c: out[c] for c in cols})
+        res = complementary_suppress(work, keys, "_n", cols, min_n, parent_total="_parent")
+        hidden = close_remainders(true_n, res["suppressed"].to_numpy(), parent,
+                                  parent_n[n_col], min_n)
+        why = np.where(true_n < min_n, "primary",
+                       np.where(unsafe[n_col], "difference", "complementary"))
+        for c in [*cols, n_col]:
+            out[c] = out[c].where(~hidden)
+        out[f"{_FLAG.get(n_col, '')}suppressed"] = hidden
+        out[f"{_FLAG.get(n_col, '')}suppression"] = pd.Series(np.where(hidden, why, None),
+                                                      index=out.index, dtype=object)
+    return out
+
+
+def selection(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> Selection:
+    """Whether the selection may show employee figures (rules 1 and 2 of the module).
+
+    Returns
+    -------
+    Selection
+        ``shown``; else ``reason`` ('no_data', 'small' or 'difference') and a ``message``
+        for the page that names no count.
+    """
+    base, unsafe, problem = _differences(_groups(con), filters, (), [], ["n_responses"],
+                                         s.min_group_size)
+    n = int(base["n_responses"].iloc[0])
+    label = suppressed_label(s.min_group_size)
+    if n == 0:
+        return Selection(False, "no_data", "No employee responses in this selection.")
+    if n < s.min_group_size:
+        return Selection(False, "small", f"This selection has {label}, so no employee "
+                         "figures are shown (confidentiality rule).")
+    if unsafe.to_numpy().any():
+        return Selection(False, "difference", _refusal(problem, label, "responses"))
+    return Selection(True)
+
+
+def _refusal(problem: tuple[str, str] | None, label: str, what: str) -> str:
+    """Why a filter combination is refused, in words, without any count."""
+    kind, name = problem or ("difference", "filter")
+    if kind == "atom":
+        return (f"One of the chosen {name}s has {label} here: comparing this view with one "
+                f"without that {name} would reveal its answers by subtraction. Choose "
+                f"{name}s with enough {what}, or more months.")
+    return (f"Compared with the same view without the {name} filter, this selection leaves "
+            f"out {label}: showing it would reveal their answers by subtraction. Widen the "
+            "selection to see employee figures.")
+
+
+def summary(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> dict[str, Any]:
+    """ESAT, eNPS and response rate of the whole selection, or None figures if refused.
+
+    Returns
+    -------
+    dict
+        ``shown``, ``message`` (when refused), ``n_responses``, ``n_employee``,
+        ``esat_index``, ``esat_pct_satisfied``, ``n_enps``, ``enps``, ``response_rate``
+        (None under a department filter: headcount is per unit), ``headcount``.
+    """
+    check = selection(con, filters, s)
+    out: dict[str, Any] = dict.fromkeys(("n_responses", "n_employee", "esat_index",
+                                         "esat_pct_satisfied", "n_enps", "enps",
+                                         "response_rate", "headcount"))
+    out.update(shown=check.shown, message=check.message)
+    if not check.shown:
+        return out
+    base, unsafe, _ = _differences(_groups(con), filters, (), [], ["n_employee", "n_enps"],
+                                   s.min_group_size)
+    row = {c: base[c].iloc[0] for c in base.columns}  # per column, so counts stay ints
+    out["n_responses"] = int(row["n_responses"])
+    shown_cols = {"n_employee": ("n_employee", "esat_index", "esat_pct_satisfied"),
+                  "n_enps": ("n_enps", "enps")}
+    for n_col, cols in shown_cols.items():
+        ok = row[n_col] >= s.min_group_size and not unsafe[n_col].iloc[0]
+        out.update({c: row[c].item() if ok and pd.notna(row[c]) else None for c in cols})
+    if not filters.departments:
+        rate = responses.response_rates(con, filters).iloc[0]
+        out.update({c: None if pd.isna(rate[c]) else float(rate[c])
+                    for c in ("response_rate", "headcount")})
+    return out
+
+
+def by_group(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
+             by: str = "department") -> pd.DataFrame:
+    """ESAT, eNPS and response rate per group (``by``: one of :data:`BREAKDOWNS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, protected against the selection total: ``by`` (and
+        ``unit_name`` for units), ``n_responses``, ``n_employee``, ``esat_index``,
+        ``esat_pct_satisfied``, ``esat_sat_n``, ``esat_sd``, ``n_enps``, ``enps``,
+        ``enps_promoters``, ``enps_detractors``, ``response_rate`` (NaN for departments
+        and under a department filter), ``suppressed`` / ``suppression`` (ESAT),
+        ``enps_suppressed`` / ``enps_suppression``, ``rate_suppressed`` /
+        ``rate_suppression``. Empty when the selection is refused.
+    """
+    if by not in BREAKDOWNS:
+        raise ValueError(f"cannot break employee figures down by {by!r}")
+    if not selection(con, filters, s).shown:
+        return pd.DataFrame(columns=[by, "n_employee", "esat_index", "enps", "suppressed"])
+    n_cols = list(FIGURES)
+    base, unsafe, _ = _differences(_groups(con), filters, (by,), [], n_cols, s.min_group_size)
+    base["response_rate"] = np.nan
+    if by != "department" and not filters.departments:
+        rates = _keyed(responses.response_rates(con, filters, (by,)), [by])
+        base["response_rate"] = base[[by]].merge(rates, on=by, how="left")["response_rate"]
+    total = responses.employee_groups(con, filters).iloc[0]
+    parents = {c: pd.Series(float(total[c]), index=base.index) for c in n_cols}
+    out = _shield(base, [by], parents, unsafe, s.min_group_size, FIGURES)
+    if by == "unit_id":
+        names = queries.units(con)[["unit_id", "unit_name"]]
+        out.insert(1, "unit_name", out[["unit_id"]].merge(names, how="left")["unit_name"])
+    return out.drop(columns=["n_comments"])
+
+
+def esat_vs_csat(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
+                 by: str = "region") -> pd.DataFrame:
+    """ESAT index (protected) beside CSAT % per group, for side-by-side bars.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``esat_index``, ``suppressed``, ``suppression``, ``csat_pct``,
+        ``n_customer``. CSAT covers all customers of the group (the department filter
+        does not apply to customers) and is NaN when grouping by department.
+    """
+    table = by_group(con, filters, s, by)
+    cols = [by, *(["unit_name"] if by == "unit_id" else []), "esat_index", "suppressed",
+            "suppression"]
+    if table.empty:
+        return pd.DataFrame(columns=[*cols, "csat_pct", "n_customer"])
+    out = table[[c for c in cols if c in table]].copy()
+    if by == "department":
+        return out.assign(csat_pct=np.nan, n_customer=np.nan)
+    customers = _keyed(responses.customer_groups(con, replace(filters, departments=()),
+                                                 (by,)), [by])
+    return out.merge(customers[[by, "csat_pct", "n_customer"]], on=by, how="left")
+
+
+def item_heatmap(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
+                 by: str = "department") -> pd.DataFrame:
+    """Each employee item's mean per group and its difference from the selection's mean.
+
+    Each item is a parent (its selection mean is shown as the reference) whose children
+    are the groups; cells are protected as a breakdown (module rules 1-3).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``by``, ``item``, ``n``, ``mean`` (0-100), ``company_mean``, ``diff``
+        (mean - company_mean, points), ``suppressed`` (bool; mean, diff and n NaN),
+        ``suppression``. Empty when the selection is refused.
+    """
+    cols = [by, "item", "n", "mean", "company_mean", "diff", "suppressed", "suppression"]
+    if by not in BREAKDOWNS:
+        raise ValueError(f"cannot break employee items down by {by!r}")
+    if not selection(con, filters, s).shown:
+        return pd.DataFrame(columns=cols)
+    min_n = s.min_group_size
+    read = lambda f, keys: responses.item_means(con, "employee", f, keys)  # noqa: E731
+    total, total_unsafe, _ = _differences(read, filters, (), ["item"], ["n"], min_n)
+    total = total[(total["n"] >= min_n) & ~total_unsafe["n"]]
+    base, unsafe, _ = _differences(read, filters, (by,), ["item"], ["n"], min_n)
+    keep = base["item"].isin(total["item"]).to_numpy()
+    base, unsafe = base[keep].reset_index(drop=True), unsafe[keep].reset_index(drop=True)
+    base = base.merge(total[["item", "n", "mean"]].rename(
+        columns={"n": "_item_n", "mean": "company_mean"}), on="item", how="left")
+    base["diff"] = base["mean"] - base["company_mean"]
+    out = _shield(base[["item", by, "n", "mean", "diff", "company_mean", "_item_n"]],
+                  ["item", by], {"n": base["_item_n"].astype(float)}, unsafe, min_n,
+                  {"n": ("mean", "diff")})
+    return out[cols]
+
+
+def enps_distribution(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
+                      by: str | None = None) -> pd.DataFrame:
+    """How many employees gave each eNPS point 0..10, for groups that may be shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` (if given), ``score`` (0-10, every point present), ``n``, ``pct`` (of the
+        group's eNPS answers), ``category`` ('detractor' 0-6, 'passive' 7-8, 'promoter'
+        9-10). Groups that are suppressed (as in :func:`by_group`) are left out; empty
+        when the selection is refused or has too few eNPS answers.
+    """
+    keys = [by] if by else []
+    if by is not None and by not in BREAKDOWNS:
+        raise ValueError(f"cannot break eNPS down by {by!r}")
+    groups = (by_group(con, filters, s, by) if by else
+              pd.DataFrame([summary(con, filters, s)]))
+    if groups.empty or "n_enps" not in groups:
+        return pd.DataFrame(columns=[*keys, "score", "n", "pct", "category"])
+    shown = groups[groups["n_enps"].notna()][keys + ["n_enps"]]
+    if shown.empty:
+        return pd.DataFrame(columns=[*keys, "score", "n", "pct", "category"])
+    counts = _keyed(responses.nps_distribution(con, "employee", filters, tuple(keys)), keys)
+    grid = (shown[keys].merge(pd.DataFrame({"score": range(11)}), how="cross")
+            if keys else pd.DataFrame({"score": range(11)}))
+    out = grid.merge(counts, on=[*keys, "score"], how="left").fillna({"n": 0})
+    out["n"] = out["n"].astype(int)
+    out["pct"] = out["n"] * 100.0 / out.groupby(keys or (lambda _: 0))["n"].transform("sum")
+    out["category"] = np.select([out["score"] <= 6, out["score"] <= 8],
+                                ["detractor", "passive"], "promoter")
+    return out
+
+
+def drivers(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataFrame:
+    """Employee items against ESAT as an importance × performance matrix.
+
+    Items answered by fewer than ``min_group_size`` respondents are left out. Columns as
+    :func:`analytics.drivers.importance_performance`; empty when the selection is refused.
+    """
+    if not selection(con, filters, s).shown:
+        return pd.DataFrame(columns=list(drv.COLUMNS))
+    items = responses.item_correlations(con, "employee", filters)
+    items = items[items["n"] >= s.min_group_size]
+    return drv.importance_performance(items, min_n=s.min_corr_n, alpha=s.alpha)
+
+
+def comments(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
+             limit: int = 500) -> dict[str, Any]:
+    """Employee comments of the selection with sentiment and themes, or nothing.
+
+    Returns
+    -------
+    dict
+        ``shown`` (bool), ``message`` (why not), and the frames of
+        :func:`analytics.comments.analyse` (``comments``, ``summary``, ``themes``), empty
+        unless the selection may be shown and holds ``min_comment_group_size`` comments
+        under rules 2 and 4. At most ``limit`` comments (latest months first) are read.
+    """
+    empty = text.analyse(pd.DataFrame({"comment": pd.Series(dtype=str)}))
+    check = selection(con, filters, s)
+    if not check.shown:
+        return {"shown": False, "message": check.message, **empty}
+    min_c = s.min_comment_group_size  # comment counts go through rules 1-2 like responses
+    base, unsafe, problem = _differences(_groups(con), filters, (), [], ["n_comments"], min_c)
+    if int(base["n_comments"].iloc[0]) < min_c:
+        return {"shown": False, **empty,
+                "message": f"Comments are shown for groups of at least {min_c} comments; "
+                           "this selection has fewer."}
+    if unsafe.to_numpy().any():
+        return {"shown": False, **empty,
+                "message": _refusal(problem, f"fewer than {min_c} comments", "comments")}
+    frame = responses.comments(con, "employee", filters, (), limit)
+    return {"shown": True, "message": None,
+            **text.analyse(frame, min_group_size=min_c)}

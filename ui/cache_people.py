@@ -1,0 +1,145 @@
+"""Cached reads of the People and Customers pages, keyed by data version and selection.
+
+As ``ui.session``'s cached_* functions: ``st.cache_data`` at the edge, every key holds the
+data version (bumped by each load), so a new upload shows at once and an unchanged
+database never recomputes. Settings travel as their JSON key (hashable). At the end, the
+two widgets both pages share: the months choice and the comment tables.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import customers, people
+from analytics.filters import Filters
+from analytics.settings import Settings
+from ui.components import downloads
+from ui.session import cached_periods, connection
+
+
+def _settings(settings_key: str) -> Settings:
+    return Settings.from_dict(json.loads(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_selection(version: int, filters: Filters, settings_key: str) -> people.Selection:
+    return people.selection(connection(), filters, _settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_summary(version: int, filters: Filters, settings_key: str) -> dict[str, Any]:
+    return people.summary(connection(), filters, _settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_groups(version: int, filters: Filters, settings_key: str,
+                  by: str) -> pd.DataFrame:
+    return people.by_group(connection(), filters, _settings(settings_key), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_esat_csat(version: int, filters: Filters, settings_key: str,
+                     by: str) -> pd.DataFrame:
+    return people.esat_vs_csat(connection(), filters, _settings(settings_key), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_heatmap(version: int, filters: Filters, settings_key: str,
+                   by: str) -> pd.DataFrame:
+    return people.item_heatmap(connection(), filters, _settings(settings_key), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_enps(version: int, filters: Filters, settings_key: str,
+                by: str | None = None) -> pd.DataFrame:
+    return people.enps_distribution(connection(), filters, _settings(settings_key), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    return people.drivers(connection(), filters, _settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def people_comments(version: int, filters: Filters, settings_key: str,
+                    limit: int = 500) -> dict[str, Any]:
+    return people.comments(connection(), filters, _settings(settings_key), limit)
+
+
+# Customers: the department filter does not apply, so it is dropped from the cache key.
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _customer_summary(version: int, filters: Filters) -> dict[str, Any]:
+    return customers.summary(connection(), filters)
+
+
+def customer_summary(version: int, filters: Filters) -> dict[str, Any]:
+    return _customer_summary(version, customers.customer_filters(filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _customer_trend(version: int, filters: Filters) -> pd.DataFrame:
+    return customers.trend(connection(), filters)
+
+
+def customer_trend(version: int, filters: Filters) -> pd.DataFrame:
+    return _customer_trend(version, customers.customer_filters(filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _customer_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    return customers.drivers(connection(), filters, _settings(settings_key))
+
+
+def customer_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    return _customer_drivers(version, customers.customer_filters(filters), settings_key)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _customer_complaints(version: int, filters: Filters) -> pd.DataFrame:
+    return customers.complaints(connection(), filters)
+
+
+def customer_complaints(version: int, filters: Filters) -> pd.DataFrame:
+    return _customer_complaints(version, customers.customer_filters(filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _customer_comments(version: int, filters: Filters, limit: int) -> dict[str, Any]:
+    return customers.comments(connection(), filters, limit)
+
+
+def customer_comments(version: int, filters: Filters, limit: int = 1000) -> dict[str, Any]:
+    return _customer_comments(version, customers.customer_filters(filters), limit)
+
+
+# Two widgets both pages share (they read widgets, so they live here, not in charts).
+
+def span_filters(ctx: Any, key: str) -> Filters:
+    """The page's "Months" choice: the latest selected month (default) or the whole range."""
+    latest = [p for p in cached_periods(ctx.version) if p <= ctx.filters.period_to][-1]
+    spans = {"latest": f"Latest month ({latest})",
+             "range": f"All selected months ({ctx.filters.period_from} to "
+                      f"{ctx.filters.period_to})"}
+    span = st.radio("Months", list(spans), format_func=spans.get, horizontal=True, key=key)
+    return ctx.filters.with_period(latest) if span == "latest" else ctx.filters
+
+
+def comment_tables(said: dict[str, Any], key: str, download: bool) -> None:
+    """Sentiment summary, themes and the comments themselves, as plain-text tables."""
+    m = said["summary"].iloc[0]
+    read = f"latest {int(m.n_read):,} of " if m.n_read < m.n_comments else ""
+    st.caption(f"{read}{int(m.n_comments):,} comments · {m.pct_positive:.0f}% positive, "
+               f"{m.pct_negative:.0f}% negative (VADER word-list sentiment: a guide, not a "
+               "verdict; read the comments)")
+    left, right = st.columns([1, 2])
+    left.dataframe(said["themes"][["theme", "n_comments"]], hide_index=True, width="stretch",
+                   column_config={"n_comments": "comments mentioning it"})
+    right.dataframe(said["comments"][["comment", "label"]], hide_index=True, width="stretch",
+                    column_config={"label": "sentiment"})
+    if download:
+        downloads(said["comments"], f"{key}_comments", key)

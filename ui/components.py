@@ -222,8 +222,9 @@ def alert_list(alerts: pd.DataFrame, panel: pd.DataFrame, limit: int = 8) -> Non
     for i, row in enumerate(alerts.head(limit).itertuples()):
         text, button = st.columns([5, 1], vertical_alignment="center")
         text.text(row.message)  # messages carry unit names from uploads: plain text
-        if button.button(str(names.get(row.unit_id, row.unit_id))[:18], key=f"alert_{i}",
-                         icon=kinds.get(row.kind), help="Open this unit"):
+        if button.button(str(row.unit_id)[:10], key=f"alert_{i}", icon=kinds.get(row.kind),
+                         help=f"Open {names.get(row.unit_id, row.unit_id)}",
+                         width="stretch"):
             open_unit(row.unit_id)
     if len(alerts) > limit:
         st.caption(f"… and {len(alerts) - limit} more on the Balance and Unit pages.")

@@ -7,7 +7,7 @@ import pytest
 from tests.e2e.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
-PAGES = ["overview", "balance", "unit", "links", "people", "customers", "upload", "data"]
+PAGES = ["", "balance", "unit", "links", "people", "customers", "upload", "data"]
 
 
 def _no_errors(page) -> None:
@@ -15,7 +15,7 @@ def _no_errors(page) -> None:
     assert page.get_by_test_id("stAlertContentError").count() == 0
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", PAGES, ids=lambda p: p or "overview")
 def test_page_renders(page, app_server, name):
     page.goto(f"{app_server}/{name}")
     wait_for_app(page)
@@ -26,14 +26,16 @@ def test_page_renders(page, app_server, name):
         assert charts.count() >= 1
         for i in range(charts.count()):  # each chart drew something
             assert charts.nth(i).locator(".main-svg").count() >= 1
-    screenshot(page, f"page_{name}")
+    screenshot(page, f"page_{name or 'overview'}")
 
 
 def test_filter_changes_the_view_and_the_url(page, app_server):
     page.goto(app_server)
     wait_for_app(page)
     before = page.get_by_test_id("stMetricValue").nth(1).inner_text()
-    page.get_by_test_id("stSidebar").get_by_text("All").first.click()  # Region
+    region = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
+        has_text="Region")
+    region.locator("input").click()
     page.get_by_role("option", name="North").click()
     page.keyboard.press("Escape")
     wait_for_app(page)
@@ -46,7 +48,7 @@ def test_filter_changes_the_view_and_the_url(page, app_server):
 def test_alert_opens_its_unit(page, app_server):
     page.goto(app_server)
     wait_for_app(page)
-    page.locator(".st-key-alert_0 button").click()
+    page.locator(".st-key-alert_0 button").first.click()
     page.wait_for_url("**/unit**", timeout=30_000)
     wait_for_app(page)
     _no_errors(page)

@@ -1,4 +1,4 @@
-"""Unit detail: one unit's three legs over time, its alerts and where it stands today."""
+"""Unit detail: one unit's legs over time, its alerts, its drivers and its comments."""
 
 from dataclasses import replace
 
@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics import views
 from ui import charts_exec as charts
+from ui import unit_voice
 from ui.cache_exec import cached_alerts, cached_balance, cached_unit_history
 from ui.components import downloads, empty_state
 from ui.session import guard
@@ -79,3 +80,5 @@ for kind, message in zip(mine["kind"], mine["message"], strict=True):
     st.text(f"{KIND_LABELS[kind]}: {message}")
 if not mine.empty:
     downloads(mine.drop(columns=["values"]), f"unit_{unit_id}_alerts", "unit_alerts_table")
+
+unit_voice.render(ctx, unit_id)

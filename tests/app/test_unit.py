@@ -116,3 +116,27 @@ def test_thin_data_shows_no_z_scores_or_limits():
     assert "z not available" in captions and "z = " not in captions
     assert "Not enough data" in captions
     assert "No control limits yet" in captions
+
+
+def test_unit_drivers_and_comments_follow_the_analytics(demo_db):
+    """The unit's own drivers and comments, with the confidentiality rules of People."""
+    from dataclasses import replace
+
+    from analytics import people
+    from analytics.filters import Filters
+    from analytics.settings import DEFAULT
+
+    at = _page()
+    at.session_state["unit_id"] = "U07"
+    at.run()
+    assert not at.exception
+    f = replace(Filters("2024-11", "2026-10"), units=("U07",))
+    drivers = people.drivers(demo_db, f, DEFAULT).set_index("item")
+    tables = [t.value for t in at.dataframe if "Correlation r" in t.value.columns]
+    employee = tables[0].set_index("Item")  # the first tab: employee drivers
+    assert sorted(employee.index) == sorted(drivers.index) == sorted(
+        ["empowerment", "training", "recognition", "tools", "workload"])
+    for item in employee.index:
+        assert employee.loc[item, "Correlation r"] == round(drivers.loc[item, "r"], 2)
+    said = people.comments(demo_db, f, DEFAULT)
+    assert said["shown"]  # 24 months x ~3 comments a month: above the comment threshold

@@ -7,6 +7,8 @@
     python -m analytics batches [--db PATH] [--json]
     python -m analytics rollback BATCH_ID [--db PATH]
     python -m analytics remove-demo [--db PATH]
+    python -m analytics backup DIR [--db PATH]
+    python -m analytics restore DIR [--db PATH] [--force]
 """
 
 from __future__ import annotations
@@ -54,13 +56,32 @@ def _parser() -> argparse.ArgumentParser:
     rb.add_argument("batch_id", type=int)
     rm = sub.add_parser("remove-demo", help="remove the demo data")
     db(rm)
+    bk = sub.add_parser("backup", help="export the whole database into a new folder")
+    db(bk)
+    bk.add_argument("folder")
+    rs = sub.add_parser("restore", help="rebuild the database from a backup folder")
+    db(rs)
+    rs.add_argument("folder")
+    rs.add_argument("--force", action="store_true",
+                    help="replace an existing database (kept as .bak)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from analytics.store import connect
+    from analytics.store import connect, db_path
 
+    if args.command == "restore":
+        from analytics.store.backup import restore
+
+        try:
+            restored = restore(db_path(args.db), args.folder, force=args.force)
+        except (FileExistsError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        connect(restored).close()  # migrate a backup taken by an older version
+        print(f"Restored {restored} from {args.folder}.")
+        return EXIT_OK
     if args.command == "ingest" and not Path(args.file).is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
@@ -157,8 +178,19 @@ def _remove_demo(con, args) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"demo": _demo, "ingest": _ingest, "report": _report, "batches": _batches,
-             "rollback": _rollback, "remove-demo": _remove_demo}
+def _backup(con, args) -> int:
+    from analytics.store.backup import export
+
+    try:
+        print(f"Backup written to {export(con, args.folder)}.")
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+_COMMANDS = {"backup": _backup, "demo": _demo, "ingest": _ingest, "report": _report,
+             "batches": _batches, "rollback": _rollback, "remove-demo": _remove_demo}
 
 if __name__ == "__main__":
     sys.exit(main())

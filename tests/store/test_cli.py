@@ -100,3 +100,24 @@ def test_report_contract(demo_db_file, tmp_path):
 def test_report_period_and_empty_database(db):
     assert _cli("report", "--format", "json", db=db).returncode == 2
     assert _cli("report", "--period", "2019-01", db=db).returncode == 2
+
+
+def test_backup_and_restore_round_trip(demo_db_file, tmp_path):
+    from analytics.store import connect, queries
+
+    db = tmp_path / "live.duckdb"
+    db.write_bytes(demo_db_file.read_bytes())
+    assert _cli("backup", str(tmp_path / "bk"), db=db).returncode == 0
+    assert _cli("backup", str(tmp_path / "bk"), db=db).returncode == 2  # never overwrite
+    assert _cli("restore", str(tmp_path / "bk"), db=db).returncode == 2  # needs --force
+    copy = tmp_path / "restored.duckdb"
+    assert _cli("restore", str(tmp_path / "bk"), db=copy).returncode == 0, "restore"
+    a, b = connect(db, read_only=True), connect(copy, read_only=True)
+    try:
+        assert queries.content_digest(a) == queries.content_digest(b)
+        assert queries.units(b).unit_id.tolist() == queries.units(a).unit_id.tolist()
+    finally:
+        a.close()
+        b.close()
+    forced = _cli("restore", str(tmp_path / "bk"), "--force", db=db)
+    assert forced.returncode == 0 and (tmp_path / "live.duckdb.bak").exists()

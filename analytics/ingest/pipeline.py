@@ -246,12 +246,13 @@ def commit(staged: Staged, report: Report, *, on_error: str = "reject",
     rejected = None
     if report.rows_bad:
         rejected = report.problems.rename(columns={"row": "row_no", "column": "column_name"})
-    items = "_stage_items" if staging.has_items(staged.cur) else None
+    items = staging.has_items(staged.cur)
     batch_id = write_batch(
         staged.cur,
         BatchMeta(staged.dataset, staged.file_name, staged.sha256, uploaded_by,
                   report.rows_bad, is_demo),
-        "_stage", items, rejected, replace_ids, progress, same_cursor=True)
+        "_stage", "_stage_items" if items else None, rejected, replace_ids, progress,
+        same_cursor=True, item_scales="_stage_item_scales" if items else None)
     return Result("loaded", batch_id, report.rows_ok, report.rows_bad, errors, replace_ids)
 
 

@@ -8,8 +8,9 @@ whose data rows are the original rows, in order. Read it with DuckDB as::
 
 ``skip = 0`` and ``comment = ''`` matter: otherwise DuckDB's sniffer may skip leading rows
 or take ``#`` as a comment marker and silently drop rows that start with it (DuckDB 1.5.5).
-With ``null_padding = true`` add ``parallel = false``: DuckDB refuses null padding with
-line breaks inside quoted cells in its parallel reader (Google Forms, SurveyMonkey).
+With ``null_padding = true``, DuckDB's parallel reader refuses line breaks inside quoted
+cells (Google Forms, SurveyMonkey): ``analytics.store.staging`` reads in parallel and
+retries serially on exactly that error.
 
 A plain UTF-8 CSV whose header needs no change is passed through (``path`` is the
 upload itself) and is never parsed whole in Python: only a sample is sniffed, and the file

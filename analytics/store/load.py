@@ -37,6 +37,8 @@ TABLES = {
     "financials": "financials",
 }
 ITEM_TABLES = {"employee": "employee_items", "customer": "customer_items"}
+#: the scale (lo, hi) of each item per batch
+ITEM_SCALES = {"employee": "employee_item_scales", "customer": "customer_item_scales"}
 
 _SUMMARY_SQL = """
 WITH k AS (SELECT DISTINCT unit_id, period FROM _touched),
@@ -176,14 +178,16 @@ def write_batch(
     progress=None,
     *,
     same_cursor: bool = False,
+    item_scales: pd.DataFrame | str | None = None,
 ) -> int:
     """Write one batch in a single transaction and refresh the touched summary rows.
 
     ``stage`` holds the validated canonical rows of ``meta.dataset`` (columns of
     ``STORED_COLUMNS``; absent optional ones are NULL); ``items`` the long rating items
-    (row_no, item, value, lo, hi); ``rejected`` the rows kept back (row_no, column_name,
-    value, reason); ``replace`` the batch ids this one supersedes. Either all of it lands
-    or none of it. Returns the new batch id.
+    (row_no, item, value, and lo, hi unless ``item_scales`` gives each item's scale as
+    item, lo, hi); ``rejected`` the rows kept back (row_no, column_name, value, reason);
+    ``replace`` the batch ids this one supersedes. Either all of it lands or none of it.
+    Returns the new batch id.
     """
     if meta.dataset not in DATASETS:
         raise ValueError(f"unknown dataset {meta.dataset!r}")
@@ -219,20 +223,7 @@ def write_batch(
             )
         if items is not None and meta.dataset in ITEM_TABLES:
             step(0.4, "Writing rating items")
-            if isinstance(items, pd.DataFrame):
-                cur.register("_items", items)
-                source = "_items"
-            else:
-                source = items
-            item_cols = {r[0] for r in cur.execute(f"DESCRIBE {source}").fetchall()}
-            if {"unit_id", "period"} <= item_cols:  # staged uploads carry them: no join
-                sql = (f"SELECT $b, row_no, unit_id, period, item, value, lo, hi "
-                       f"FROM {source} WHERE value IS NOT NULL")
-            else:
-                sql = (f"SELECT $b, i.row_no, s.unit_id, s.period, i.item, i.value, i.lo, "
-                       f"i.hi FROM {source} i JOIN _stage s USING (row_no) "
-                       "WHERE i.value IS NOT NULL")
-            cur.execute(f"INSERT INTO {ITEM_TABLES[meta.dataset]} {sql}", {"b": batch_id})
+            _write_items(cur, meta.dataset, batch_id, items, item_scales)
         rows_loaded = cur.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
         cur.execute(
             "INSERT INTO batches VALUES ($b, $d, $f, $h, $u, $t, $n, $r, 'loaded', $demo,"
@@ -264,6 +255,40 @@ def write_batch(
     return batch_id
 
 
+def _write_items(cur: duckdb.DuckDBPyConnection, dataset: str, batch_id: int,
+                 items: pd.DataFrame | str, scales: pd.DataFrame | str | None) -> None:
+    """Insert a batch's rating items and the scale of each item."""
+    source = _source(cur, "_items", items)
+    if scales is None:  # a frame with lo, hi on every row: one scale per item, or refuse
+        two = cur.execute(
+            f"SELECT item FROM {source} WHERE value IS NOT NULL GROUP BY item "
+            "HAVING count(DISTINCT (lo, hi)) > 1 ORDER BY item").fetchall()
+        if two:
+            raise ValueError(f"items with more than one scale: {[r[0] for r in two]}")
+        scale_sql = (f"SELECT item, any_value(lo), any_value(hi) FROM {source} "
+                     "WHERE value IS NOT NULL GROUP BY item")
+    else:
+        scale_sql = f"SELECT item, lo, hi FROM {_source(cur, '_item_scales', scales)}"
+    cur.execute(f"INSERT INTO {ITEM_SCALES[dataset]} SELECT $b, * FROM ({scale_sql})",
+                {"b": batch_id})
+    # a staged upload's items (a table name) are already those of its kept rows; a
+    # frame's are matched to the rows written
+    keep = "" if isinstance(items, str) else "SEMI JOIN _stage s USING (row_no)"
+    cur.execute(
+        f"INSERT INTO {ITEM_TABLES[dataset]} SELECT $b, i.row_no, i.item, i.value "
+        f"FROM {source} i {keep} WHERE i.value IS NOT NULL",
+        {"b": batch_id},
+    )
+
+
+def _source(cur: duckdb.DuckDBPyConnection, name: str, data: pd.DataFrame | str) -> str:
+    """The name to read ``data`` by: a registered frame, or an ingest-chosen table name."""
+    if isinstance(data, pd.DataFrame):
+        cur.register(name, data)
+        return name
+    return data
+
+
 def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -> None:
     """Remove the unit × months of batch ``new`` from batch ``old``.
 
@@ -271,10 +296,13 @@ def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -
     where it covers only some of them, the earlier batch keeps the rest.
     """
     keys = "(unit_id, period) IN (SELECT unit_id, period FROM batch_scope WHERE batch_id = $n)"
-    tables = [table, *([ITEM_TABLES[d] for d, t in TABLES.items() if t == table
-                        and d in ITEM_TABLES])]
-    for t in tables:
-        cur.execute(f"DELETE FROM {t} WHERE batch_id = $o AND {keys}", {"o": old, "n": new})
+    # items carry no unit or month: they go with their responses, so before them
+    for d in (d for d, t in TABLES.items() if t == table and d in ITEM_TABLES):
+        cur.execute(
+            f"DELETE FROM {ITEM_TABLES[d]} WHERE batch_id = $o AND row_no IN ("
+            f"SELECT row_no FROM {table} WHERE batch_id = $o AND {keys})",
+            {"o": old, "n": new})
+    cur.execute(f"DELETE FROM {table} WHERE batch_id = $o AND {keys}", {"o": old, "n": new})
     cur.execute(f"DELETE FROM batch_scope WHERE batch_id = $o AND {keys}",
                 {"o": old, "n": new})
     left = cur.execute("SELECT count(*) FROM batch_scope WHERE batch_id = $o",
@@ -289,7 +317,7 @@ def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -
 
 
 def _remove_rows(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
-    for table in (*TABLES.values(), *ITEM_TABLES.values()):
+    for table in (*TABLES.values(), *ITEM_TABLES.values(), *ITEM_SCALES.values()):
         if table != "units":
             cur.execute(f"DELETE FROM {table} WHERE batch_id = $b", {"b": batch_id})
     # A units upload's rows go with it; units a survey batch created go only when no

@@ -21,14 +21,21 @@ from analytics.store.queries import _where
 class _Dataset(NamedTuple):
     responses: str
     items: str
+    scales: str
     outcome: str
     recommend: str
 
 
 DATASETS: dict[str, _Dataset] = {
-    "employee": _Dataset("employee_responses", "employee_items", "esat", "enps"),
-    "customer": _Dataset("customer_responses", "customer_items", "csat", "nps"),
+    "employee": _Dataset("employee_responses", "employee_items", "employee_item_scales",
+                         "esat", "enps"),
+    "customer": _Dataset("customer_responses", "customer_items", "customer_item_scales",
+                         "csat", "nps"),
 }
+#: items joined to their response (unit, month, outcome) and their batch's scale (s.lo, s.hi)
+_ITEMS = """{items} i
+        JOIN {responses} r ON r.batch_id = i.batch_id AND r.row_no = i.row_no
+        JOIN {scales} s ON s.batch_id = i.batch_id AND s.item = i.item"""
 #: group keys each dataset may be grouped by, and the column each one reads
 GROUP_KEYS: dict[str, dict[str, str]] = {
     "employee": {"unit_id": "r.unit_id", "period": "r.period", "region": "u.region",
@@ -163,14 +170,13 @@ def item_means(
     d = _dataset(dataset)
     select, group = _keys(dataset, by)
     where, params = _filter(dataset, filters)
-    score = _norm("i.value", "i.lo", "i.hi")
+    score = _norm("i.value", "s.lo", "s.hi")
     sql = f"""
         SELECT {select} i.item AS item, count(*)::INTEGER AS n,
             avg({score}) AS mean, stddev_samp({score}) AS sd
-        FROM {d.items} i
-        JOIN {d.responses} r ON r.batch_id = i.batch_id AND r.row_no = i.row_no
+        FROM {_ITEMS.format(**d._asdict())}
         LEFT JOIN units_current u ON u.unit_id = r.unit_id
-        WHERE {where} AND i.hi > i.lo
+        WHERE {where} AND s.hi > s.lo
         {_group_tail(group, "i.item")}"""
     return _run(con, sql, params)
 
@@ -189,15 +195,14 @@ def item_correlations(
     """
     d = _dataset(dataset)
     where, params = _filter(dataset, filters)
-    score = _norm("i.value", "i.lo", "i.hi")
+    score = _norm("i.value", "s.lo", "s.hi")
     outcome = _norm(f"r.{d.outcome}", f"r.{d.outcome}_lo", f"r.{d.outcome}_hi")
     sql = f"""
         WITH p AS (
             SELECT i.item, {score} AS x, {outcome} AS y
-            FROM {d.items} i
-            JOIN {d.responses} r ON r.batch_id = i.batch_id AND r.row_no = i.row_no
+            FROM {_ITEMS.format(**d._asdict())}
             LEFT JOIN units_current u ON u.unit_id = r.unit_id
-            WHERE {where} AND i.hi > i.lo AND {outcome} IS NOT NULL
+            WHERE {where} AND s.hi > s.lo AND {outcome} IS NOT NULL
         ), ranked AS (
             SELECT item, x, y,
                 rank() OVER (PARTITION BY item ORDER BY x)

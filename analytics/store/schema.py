@@ -77,6 +77,33 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE meta (key VARCHAR NOT NULL, value VARCHAR)",
         "INSERT INTO meta VALUES ('data_version', '0')",
     ],
+    # 2: rating items in a narrow layout. A response's items are (batch_id, row_no, item,
+    # value); its unit and month are the response's, and an item's scale is one row per
+    # batch in <dataset>_item_scales, so a load writes half the columns (4M cells of items
+    # per 1M responses). A batch whose item has two scales cannot be narrowed: the
+    # migration stops before changing anything.
+    [
+        statement
+        for dataset in ("employee", "customer")
+        for statement in (
+            f"""SELECT error('{dataset}_items: an item has two scales in batch '
+                             || batch_id || ' (' || item || '); the file was left untouched')
+                FROM {dataset}_items GROUP BY batch_id, item
+                HAVING count(DISTINCT (lo, hi)) > 1""",
+            f"""CREATE TABLE {dataset}_item_scales (
+                batch_id INTEGER NOT NULL, item VARCHAR NOT NULL, lo DOUBLE, hi DOUBLE)""",
+            f"""INSERT INTO {dataset}_item_scales
+                SELECT batch_id, item, any_value(lo), any_value(hi) FROM {dataset}_items
+                GROUP BY batch_id, item ORDER BY batch_id, item""",
+            f"""CREATE TABLE {dataset}_items_v2 (
+                batch_id INTEGER NOT NULL, row_no INTEGER NOT NULL,
+                item VARCHAR NOT NULL, value DOUBLE NOT NULL)""",
+            f"""INSERT INTO {dataset}_items_v2
+                SELECT batch_id, row_no, item, value FROM {dataset}_items""",
+            f"DROP TABLE {dataset}_items",
+            f"ALTER TABLE {dataset}_items_v2 RENAME TO {dataset}_items",
+        )
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,11 +15,16 @@ from analytics.store.validate import SCORE, Plan, column_type, quote_ident
 
 # The prepared file's dialect is known, so DuckDB's sniffer is off: every column is text,
 # short rows are padded, and a row with more cells than the header is an error with its
-# line (strict mode). parallel = false: the parallel scanner refuses quoted newlines with
-# null_padding; comment = '': '#' at the start of a row is data, not a comment.
+# line (strict mode). comment = '': '#' at the start of a row is data, not a comment.
 _READ_OPTIONS = "header = true, auto_detect = false, columns = $columns, quote = '\"', " \
-    "escape = '\"', null_padding = true, strict_mode = true, parallel = false, " \
-    "comment = '', skip = 0, max_line_size = 20000000"
+    "escape = '\"', null_padding = true, strict_mode = true, comment = '', skip = 0"
+# First the parallel scanner with DuckDB's default line limit (2 MB; a larger limit makes
+# buffers so big that a file is read by one thread). Two refusals of that reader are
+# retried serially with a 20 MB line limit: a line over 2 MB, and quoted line breaks in a
+# file with short rows (null_padding).
+_ATTEMPTS = ("parallel = true", "parallel = false, max_line_size = 20000000")
+_RETRY_SERIAL = ("Maximum line size of",
+                 "does not support null_padding in conjunction with quoted new lines")
 _LINE = re.compile(r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+) Found: (\d+)",
                    re.S)
 
@@ -28,45 +33,75 @@ class StagingError(ValueError):
     """DuckDB could not read the prepared file as a table."""
 
 
+BLANKS = " \t\u00a0"
+
+
+def _cleaned(column: str) -> str:
+    """SQL for a cell's text trimmed of ``BLANKS``, NULL when empty.
+
+    Most cells need no trim, and a test for the four cases that do is far cheaper than
+    DuckDB's ``trim`` with a character set, which dominated validation of big files.
+    """
+    c = quote_ident(column)
+    return (f"nullif(CASE WHEN starts_with({c}, ' ') OR ends_with({c}, ' ') "
+            f"OR contains({c}, chr(9)) OR contains({c}, chr(160)) "
+            f"THEN trim({c}, $blanks) ELSE {c} END, '') AS {c}")
+
+
 def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns: list[str],
              row_offset: int = 1) -> list[str]:
-    """Read a prepared UTF-8 CSV into ``_raw`` (all VARCHAR, plus ``_row``).
+    """Read a prepared UTF-8 CSV into ``_raw`` (trimmed VARCHAR, NULL when blank; ``_row``).
 
     ``columns`` are the (unique) names of the prepared header; ``row_offset`` turns a data
-    row index into the row the user sees, for the error message of a ragged row.
+    row index into the row the user sees, for the error message of a ragged row. Rows
+    where every cell is blank (trailing rows of spreadsheets) are left out; ``_row`` keeps
+    counting them, so row numbers stay those of the file.
     """
-    try:
-        cur.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _raw AS
-                SELECT row_number() OVER () AS _row, *
-                FROM read_csv($path, delim = $delim, {_READ_OPTIONS})""",
-            {"path": path, "delim": delimiter,
-             "columns": {c: "VARCHAR" for c in columns}},
-        )
-    except duckdb.Error as exc:
-        found = _LINE.search(str(exc))
-        if found:
-            line, expected, got = (int(g) for g in found.groups())
-            raise StagingError(
-                f"Row {line - 1 + row_offset} has {got} cells but the header has {expected} "
-                "columns. Check the delimiter, or quotes around text with commas, on that "
-                "row.") from exc
-        raise StagingError(str(exc).split("\n")[0]) from exc
-    # drop rows where every cell is empty (blank trailing rows of spreadsheets)
-    cols = [c for c in raw_columns(cur)]
-    if cols:
-        empty = " AND ".join(f"nullif(trim({quote_ident(c)}), '') IS NULL" for c in cols)
-        cur.execute(f"DELETE FROM _raw WHERE {empty}")
-    return cols
+    cleaned = ", ".join(_cleaned(c) for c in columns)
+    params = {"path": path, "delim": delimiter, "columns": {c: "VARCHAR" for c in columns},
+              "blanks": BLANKS}
+    for attempt in _ATTEMPTS:
+        try:
+            cur.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _cells AS SELECT {cleaned}
+                    FROM read_csv($path, delim = $delim, {attempt}, {_READ_OPTIONS})""",
+                params,
+            )
+            break
+        except duckdb.Error as exc:
+            if attempt == _ATTEMPTS[0] and any(m in str(exc) for m in _RETRY_SERIAL):
+                continue
+            found = _LINE.search(str(exc))
+            if found:
+                line, expected, got = (int(g) for g in found.groups())
+                raise StagingError(
+                    f"Row {line - 1 + row_offset} has {got} cells but the header has "
+                    f"{expected} columns. Check the delimiter, or quotes around text with "
+                    "commas, on that row.") from exc
+            raise StagingError(str(exc).split("\n")[0]) from exc
+    cur.execute(f"DELETE FROM _cells WHERE coalesce({', '.join(map(quote_ident, columns))}) "
+                "IS NULL")
+    return _number_rows(cur)
 
 
 def load_raw_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> list[str]:
-    """Stage a DataFrame of strings (an XLSX sheet) as ``_raw``."""
+    """Stage a DataFrame of strings (an XLSX sheet) as ``_raw`` (trimmed, NULL when blank)."""
     cur.register("_frame", frame.astype("string"))
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _raw AS "
-        "SELECT row_number() OVER () AS _row, * FROM _frame"
-    )
+    cleaned = ", ".join(_cleaned(str(c)) for c in frame.columns)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _cells AS SELECT {cleaned} FROM _frame",
+                {"blanks": BLANKS})
+    return _number_rows(cur)
+
+
+def _number_rows(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Expose ``_cells`` as ``_raw`` with ``_row``, the data row's position in the file.
+
+    CREATE TABLE AS keeps the order of its source (DuckDB preserves insertion order by
+    default), so rowid + 1 is the row's position, and a deleted blank row leaves its gap.
+    This replaces ``row_number() OVER ()``, whose streaming window made the whole read
+    single-threaded.
+    """
+    cur.execute("CREATE OR REPLACE TEMP VIEW _raw AS SELECT rowid + 1 AS _row, * FROM _cells")
     return raw_columns(cur)
 
 
@@ -130,34 +165,31 @@ def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
         )
         _financial_stage(cur, targets, transaction_level)
     else:
+        # a view: the insert reads _typed once instead of a copy of it
         cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row AS row_no, {', '.join(cols)} "
+            f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT _row AS row_no, {', '.join(cols)} "
             f"FROM _typed {keep}"
         )
         cur.execute("CREATE OR REPLACE TEMP VIEW _clean AS SELECT * FROM _stage")
     items = [t for t in plan.targets() if t.startswith("item:")]
     if items and plan.dataset in ("employee", "customer"):
-        names = {t: f"i{n}" for n, t in enumerate(items)}  # safe aliases for UNPIVOT
-        picked = ", ".join(f"{quote_ident(t)} AS {names[t]}" for t in items)
-        label = " ".join(f"WHEN '{names[t]}' THEN '{_item_label(t)}'" for t in items)
-        lo = " ".join(f"WHEN '{names[t]}' THEN {plan.scale(t)[0]}" for t in items)
-        hi = " ".join(f"WHEN '{names[t]}' THEN {plan.scale(t)[1]}" for t in items)
-        # a view: read once, by the insert; UNPIVOT drops unanswered items, and unit and
-        # month come along so the insert needs no join
+        cur.register("_scale_frame", pd.DataFrame({
+            "item": [t[5:] for t in items],
+            "lo": [plan.scale(t)[0] for t in items], "hi": [plan.scale(t)[1] for t in items],
+        }))
+        cur.execute("CREATE OR REPLACE TEMP TABLE _stage_item_scales AS "
+                    "SELECT item, lo::DOUBLE AS lo, hi::DOUBLE AS hi FROM _scale_frame")
+        picked = ", ".join(quote_ident(t) for t in items)
+        # a view: read once, by the insert; UNPIVOT drops unanswered items, and the item
+        # is its column's name after 'item:'
         cur.execute(
             f"""CREATE OR REPLACE TEMP VIEW _stage_items AS
-                SELECT row_no, unit_id, period, CASE k {label} END AS item, value,
-                       (CASE k {lo} END)::DOUBLE AS lo, (CASE k {hi} END)::DOUBLE AS hi
-                FROM (UNPIVOT (SELECT _row AS row_no, unit_id, period, {picked}
+                SELECT row_no, substr(k, 6) AS item, value
+                FROM (UNPIVOT (SELECT _row AS row_no, {picked}
                                FROM _typed ANTI JOIN _problems ON _row = row_no)
-                      ON {", ".join(names.values())} INTO NAME k VALUE value)""")
+                      ON {picked} INTO NAME k VALUE value)""")
     else:
         cur.execute("DROP VIEW IF EXISTS _stage_items")
-
-
-def _item_label(target: str) -> str:
-    """The stored item name of ``item:<slug>`` (slugs are [a-z0-9_]; quotes dropped)."""
-    return target[5:].replace("'", "")
 
 
 def stage_counts(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:

@@ -98,9 +98,10 @@ class Plan:
 
 
 def _src(plan: Plan, target: str) -> str:
-    """SQL for the trimmed raw text of a target (bound constants are $const_<i>)."""
+    """SQL for the raw text of a target (``_raw`` holds it trimmed, blanks as NULL; bound
+    constants are $const_<i>)."""
     if target in plan.sources:
-        return f"nullif(trim({quote_ident(plan.sources[target])}, $blanks), '')"
+        return quote_ident(plan.sources[target])
     return f"$const_{plan.targets().index(target)}"
 
 
@@ -174,7 +175,6 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
     if "period" not in kinds and "response_date" in kinds:
         kinds["period"] = PERIOD
     params: dict[str, object] = {
-        "blanks": " \t\u00a0",
         "missing_tokens": list(MISSING_TOKENS),
         "missing_codes": list(NUMERIC_MISSING_CODES),
     }
@@ -183,7 +183,8 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
             params[f"const_{i}"] = str(plan.constants[t])
     if plan.date_format:
         params["date_format"] = plan.date_format
-    # raw text per target (a subquery, not materialised), then the typed value per target
+    # raw text per target (column references: a subquery the optimiser inlines for free),
+    # then the typed value per target
     src_cols = [f"{_src(plan, t)} AS src__{_safe(t)}" for t in plan.targets()]
     if "period" in kinds and "period" not in plan.targets():
         src_cols.append("src__response_date AS src__period")  # the month of the date
@@ -296,14 +297,16 @@ def _duplicates(cur: duckdb.DuckDBPyConnection, plan: Plan, kinds: dict[str, str
     id_col = ID_COLUMN.get(plan.dataset)
     if id_col and id_col in kinds:
         col = plan.sources.get(id_col, id_col)
+        # an aggregate, not a window: it keeps only the (few) repeated ids
         cur.execute(
             f"""INSERT INTO _problems
-                SELECT _row, $col, {id_col},
-                       'duplicate response id in the file (first at row ' || first_row || ')'
-                FROM (SELECT _row, {id_col},
-                             min(_row) OVER (PARTITION BY {id_col}) AS first_row
-                      FROM _typed WHERE {id_col} IS NOT NULL)
-                WHERE _row > first_row""",
+                SELECT t._row, $col, t.{id_col},
+                       'duplicate response id in the file (first at row ' || d.first_row || ')'
+                FROM _typed t JOIN (
+                    SELECT {id_col}, min(_row) AS first_row FROM _typed
+                    WHERE {id_col} IS NOT NULL GROUP BY {id_col} HAVING count(*) > 1
+                ) d USING ({id_col})
+                WHERE t._row > d.first_row""",
             {"col": col},
         )
 

@@ -79,7 +79,8 @@ def test_rollback_leaves_exactly_the_earlier_rows(tiny_duck, tmp_path):
 
     assert rollback_batch(tiny_duck, oct_.batch_id)
     after = queries.content_digest(tiny_duck)
-    for table in ("customer_responses", "customer_items", "unit_month", "units"):
+    for table in ("customer_responses", "customer_items", "customer_item_scales",
+                  "unit_month", "units"):
         assert after[table] == before[table], table
     assert queries.batches(tiny_duck).set_index("batch_id").status[oct_.batch_id] == \
         "rolled_back"
@@ -140,7 +141,8 @@ def test_kill_9_mid_load_leaves_all_or_nothing(tmp_path, fraction):
         rows = con.execute("SELECT count(*) FROM customer_responses").fetchall()[0][0]
         if victims.empty:
             digest = queries.content_digest(con)
-            for table in ("customer_responses", "unit_month", "units", "customer_items"):
+            for table in ("customer_responses", "unit_month", "units", "customer_items",
+                          "customer_item_scales"):
                 assert digest[table] == before[table], table
         else:
             assert victims.rows_loaded.tolist() == [300_000]

@@ -36,13 +36,8 @@ with trend:
     st.plotly_chart(charts.csat_nps_trend(months), key="customers_trend", width="stretch")
     downloads(months, "customers_by_month", "customers_trend")
 with drivers:
-    drv = cp.customer_drivers(ctx.version, f, ctx.settings_key)
-    st.plotly_chart(charts.importance_performance(drv, "CSAT"), key="customers_drivers",
-                    width="stretch")
-    st.caption(charts.DRIVERS_NOTE.format(outcome="CSAT"))
-    table = charts.drivers_table(drv)
-    st.dataframe(table, hide_index=True, width="stretch", placeholder="not enough data")
-    downloads(table, "customer_drivers", "customers_drivers_table")
+    cp.drivers_block(cp.customer_drivers(ctx.version, f, ctx.settings_key), "CSAT",
+                     "customers_drivers", "customer_drivers")
 with complaints:
     ranked = cp.customer_complaints(ctx.version, f)
     if ranked.empty:
@@ -54,8 +49,4 @@ with complaints:
         st.dataframe(table, hide_index=True, width="stretch", placeholder="none resolved")
         downloads(table, "complaints_by_unit", "customers_complaints_table")
 with words:
-    said = cp.customer_comments(ctx.version, f)
-    if said["shown"]:
-        cp.comment_tables(said, "customer_comments", download=True)
-    else:
-        st.info(said["message"])
+    cp.comments_block(cp.customer_comments(ctx.version, f), "customer_comments", download=True)

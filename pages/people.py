@@ -72,19 +72,9 @@ with enps:
         st.plotly_chart(charts.enps_histogram(dist, s["enps"]), key="people_enps",
                         width="stretch")
 with drivers:
-    drv = cp.people_drivers(*key)
-    st.plotly_chart(charts.importance_performance(drv, "ESAT"), key="people_drivers",
-                    width="stretch")
-    st.caption(charts.DRIVERS_NOTE.format(outcome="ESAT"))
-    table = charts.drivers_table(drv)
-    st.dataframe(table, hide_index=True, width="stretch", placeholder="not enough data")
-    downloads(table, "employee_drivers", "people_drivers_table")
-with words:
-    said = cp.people_comments(*key)
-    if said["shown"]:
-        cp.comment_tables(said, "people_comments", download=False)
-    else:
-        st.info(said["message"], icon=":material/lock:")
+    cp.drivers_block(cp.people_drivers(*key), "ESAT", "people_drivers", "employee_drivers")
+with words:  # employee comments are never downloadable: each is part of one response
+    cp.comments_block(cp.people_comments(*key), "people_comments", download=False)
 with trend:
     months = cp.people_groups(ctx.version, ctx.filters, ctx.settings_key, "period")
     st.caption(f"Every month from {ctx.filters.period_from} to {ctx.filters.period_to}.")

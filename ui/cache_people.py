@@ -143,3 +143,26 @@ def comment_tables(said: dict[str, Any], key: str, download: bool) -> None:
                     column_config={"label": "sentiment"})
     if download:
         downloads(said["comments"], f"{key}_comments", key)
+
+
+def drivers_block(drv: pd.DataFrame, outcome: str, key: str, file_name: str) -> None:
+    """Importance x performance chart and table, or why there is nothing to show."""
+    from ui import charts_people as charts
+
+    if drv.empty or drv["r"].isna().all():
+        st.info(f"Not enough data for {outcome} drivers here: each item needs 8 or more "
+                "paired answers, and employee answers a group of 5 or more.")
+        return
+    st.plotly_chart(charts.importance_performance(drv, outcome), key=key, width="stretch")
+    st.caption(charts.DRIVERS_NOTE.format(outcome=outcome))
+    table = charts.drivers_table(drv)
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="not enough data")
+    downloads(table, file_name, f"{key}_table")
+
+
+def comments_block(said: dict[str, Any], key: str, download: bool) -> None:
+    """The comments of a group, or the reason they are not shown."""
+    if said["shown"]:
+        comment_tables(said, key, download=download)
+    else:
+        st.info(said["message"], icon=":material/lock:" if not download else None)

@@ -8,7 +8,6 @@ from typing import Any
 import streamlit as st
 
 from ui import cache_people as cp
-from ui import charts_people as charts
 
 
 def render(ctx: Any, unit_id: str) -> None:
@@ -21,29 +20,14 @@ def render(ctx: Any, unit_id: str) -> None:
     emp, cus, emp_text, cus_text = st.tabs(["Employee drivers", "Customer drivers",
                                             "Employee comments", "Customer comments"])
     with emp:
-        _drivers(cp.people_drivers(ctx.version, f, ctx.settings_key), "ESAT", "unit_emp")
+        cp.drivers_block(cp.people_drivers(ctx.version, f, ctx.settings_key), "ESAT",
+                         "unit_emp", f"unit_{unit_id}_employee_drivers")
     with cus:
-        _drivers(cp.customer_drivers(ctx.version, f, ctx.settings_key), "CSAT", "unit_cus")
+        cp.drivers_block(cp.customer_drivers(ctx.version, f, ctx.settings_key), "CSAT",
+                         "unit_cus", f"unit_{unit_id}_customer_drivers")
     with emp_text:
-        said = cp.people_comments(ctx.version, f, ctx.settings_key)
-        if said["shown"]:
-            cp.comment_tables(said, "unit_emp_comments", download=False)
-        else:
-            st.info(said["message"], icon=":material/lock:")
+        cp.comments_block(cp.people_comments(ctx.version, f, ctx.settings_key),
+                          "unit_emp_comments", download=False)
     with cus_text:
-        said = cp.customer_comments(ctx.version, f)
-        if said["shown"]:
-            cp.comment_tables(said, "unit_cus_comments", download=True)
-        else:
-            st.info(said["message"])
-
-
-def _drivers(drv, outcome: str, key: str) -> None:
-    if drv.empty or drv["r"].isna().all():
-        st.info(f"Not enough data for {outcome} drivers in this unit: each item needs "
-                "8 or more paired answers, and employee answers a group of 5 or more.")
-        return
-    st.plotly_chart(charts.importance_performance(drv, outcome), key=f"{key}_chart",
-                    width="stretch")
-    st.dataframe(charts.drivers_table(drv), hide_index=True, width="stretch",
-                 placeholder="not enough data")
+        cp.comments_block(cp.customer_comments(ctx.version, f), "unit_cus_comments",
+                          download=True)

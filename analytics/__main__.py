@@ -1,6 +1,6 @@
 """The command line: demo, ingest, report, batches, rollback, remove-demo.
 
-    python -m analytics demo [--db PATH] [--if-empty]
+    python -m analytics demo [--db PATH] [--if-empty] [--scale demo|large]
     python -m analytics ingest --kind KIND FILE [--db PATH] [--mapping MAPPING.json]
                                [--on-error reject|skip] [--dry-run] [--json]
     python -m analytics report --format json [--db PATH] [--period YYYY-MM]
@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--if-empty", action="store_true",
                    help="only when the database holds no data yet")
+    d.add_argument("--scale", choices=["demo", "large"], default="demo",
+                   help="demo: 40 units, 24 months; large: 2,000 units, 60 months, "
+                        "about 10M customer responses")
     i = sub.add_parser("ingest", help="validate and load one file")
     db(i)
     i.add_argument("--kind", required=True,
@@ -99,8 +102,12 @@ def _demo(con, args) -> int:
     if args.if_empty and queries.has_data(con):
         print("The database already holds data; demo not loaded.")
         return EXIT_OK
-    ids = demo.build(con, seed=args.seed,
-                     progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr))
+    if args.scale == "large":
+        from analytics import demo_large as builder
+    else:
+        builder = demo
+    ids = builder.build(con, seed=args.seed,
+                        progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr))
     print(f"Demo company loaded as batches {ids}.")
     return EXIT_OK
 

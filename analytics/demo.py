@@ -138,6 +138,18 @@ def generate(seed: int = 7, n_units: int = 40, n_months: int = 24,
     Rating items are wide columns named ``item:<name>``. Deterministic for a seed.
     """
     rng = np.random.default_rng(seed)
+    units, cell = _cells(rng, n_units, n_months, last)
+    return {
+        "units": units,
+        "employee": _employee(rng, cell, units),
+        "customer": _customer(rng, cell),
+        "financials": _financials(rng, cell, units),
+    }
+
+
+def _cells(rng: np.random.Generator, n_units: int, n_months: int,
+           last: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The units and the unit × month grid of latent legs (with the chain and the plants)."""
     units = _units(rng, n_units)
     per = months(n_months, last)
     lat = _latent(rng, n_units, n_months)
@@ -155,12 +167,7 @@ def generate(seed: int = 7, n_units: int = 40, n_months: int = 24,
         "period": np.array(per)[grid_t],
         **{k: (lat[k] + unit_effect[k][:, None]).ravel() for k in lat},
     })
-    return {
-        "units": units,
-        "employee": _employee(rng, cell, units),
-        "customer": _customer(rng, cell),
-        "financials": _financials(rng, cell, units),
-    }
+    return units, cell
 
 
 def _dates(rng: np.random.Generator, periods: np.ndarray) -> np.ndarray:
@@ -169,16 +176,16 @@ def _dates(rng: np.random.Generator, periods: np.ndarray) -> np.ndarray:
     return (start + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d").to_numpy()
 
 
-def _employee(rng: np.random.Generator, cell: pd.DataFrame,
-              units: pd.DataFrame) -> pd.DataFrame:
-    counts = rng.poisson(20, len(cell))
+def _employee(rng: np.random.Generator, cell: pd.DataFrame, units: pd.DataFrame,
+              per_cell: float = 20, first_id: int = 0) -> pd.DataFrame:
+    counts = rng.poisson(per_cell, len(cell))
     rows = cell.loc[cell.index.repeat(counts)].reset_index(drop=True)
     mu = 3.9 + 0.45 * rows["esat"].to_numpy()
     esat = _likert(rng, mu, 0.8, 1, 5)
     out = pd.DataFrame({
         "unit_id": rows.unit_id,
         "response_date": _dates(rng, rows.period.to_numpy()),
-        "respondent_id": [f"E{i:07d}" for i in range(len(rows))],
+        "respondent_id": [f"E{i:07d}" for i in range(first_id, first_id + len(rows))],
         "department": rng.choice(DEPARTMENTS, len(rows), p=DEPARTMENT_SHARES),
         "tenure_band": rng.choice(["<1y", "1-3y", "3-5y", "5y+"], len(rows)),
         "esat": esat,
@@ -193,8 +200,9 @@ def _employee(rng: np.random.Generator, cell: pd.DataFrame,
     return out
 
 
-def _customer(rng: np.random.Generator, cell: pd.DataFrame) -> pd.DataFrame:
-    counts = rng.poisson(150, len(cell))
+def _customer(rng: np.random.Generator, cell: pd.DataFrame, per_cell: float = 150,
+              first_id: int = 0) -> pd.DataFrame:
+    counts = rng.poisson(per_cell, len(cell))
     rows = cell.loc[cell.index.repeat(counts)].reset_index(drop=True)
     n = len(rows)
     mu = 4.0 + 0.35 * rows["csat"].to_numpy()
@@ -205,7 +213,7 @@ def _customer(rng: np.random.Generator, cell: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "unit_id": rows.unit_id,
         "response_date": _dates(rng, rows.period.to_numpy()),
-        "response_id": [f"C{i:08d}" for i in range(n)],
+        "response_id": [f"C{i:08d}" for i in range(first_id, first_id + n)],
         "channel": rng.choice(["in store", "phone", "web"], n, p=[0.6, 0.25, 0.15]),
         "csat": csat,
         "nps": _likert(rng, 8.1 + 1.6 * (csat - 4.0), 1.3, 0, 10),
@@ -260,24 +268,28 @@ def build(con, seed: int = 7, progress=None) -> list[int]:
     Each dataset is written as a canonical CSV file and ingested like an upload, marked
     as demo data so it can be removed in one step. Returns the batch ids.
     """
-    from analytics.ingest.pipeline import ingest_file
-
     step = progress or (lambda fraction, text: None)
     frames = generate(seed)
     ids = []
     with tempfile.TemporaryDirectory(prefix="stool-demo-") as tmp:
         for i, dataset in enumerate(("units", "employee", "customer", "financials")):
             step(i / 4, f"Loading demo {dataset} data")
-            path = Path(tmp) / f"demo_{dataset}.csv"
-            frames[dataset].to_csv(path, index=False)
-            result, report = ingest_file(con, path, dataset, _mapping_for(frames[dataset],
-                                                                         dataset),
-                                         uploaded_by="demo", is_demo=True)
-            if result.status not in ("loaded", "unchanged"):
-                raise RuntimeError(f"demo {dataset} did not load: {result.errors[:3]}")
-            ids.append(result.batch_id)
+            ids.append(load_frame(con, frames[dataset], dataset,
+                                  Path(tmp) / f"demo_{dataset}.csv"))
     step(1.0, "Demo data loaded")
     return ids
+
+
+def load_frame(con, frame: pd.DataFrame, dataset: str, path: Path) -> int:
+    """Write one canonical demo frame to ``path`` as CSV and ingest it as demo data."""
+    from analytics.ingest.pipeline import ingest_file
+
+    frame.to_csv(path, index=False)
+    result, _report = ingest_file(con, path, dataset, _mapping_for(frame, dataset),
+                                  uploaded_by="demo", is_demo=True)
+    if result.status not in ("loaded", "unchanged"):
+        raise RuntimeError(f"demo {dataset} did not load: {result.errors[:3]}")
+    return result.batch_id
 
 
 def remove(con) -> int:

@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import ingest
+from bench import analytics, ingest, pages
 
-BENCHES = {"ingest": ingest.main}
+BENCHES = {"ingest": ingest.main, "pages": pages.main, "analytics": analytics.main}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(BENCHES)

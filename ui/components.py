@@ -124,16 +124,29 @@ def link_to(page: str, label: str, icon: str | None = None) -> None:
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and XLSX downloads of a table, with formula-like cells neutralised."""
-    safe = neutralise_formulas(frame)
+    """CSV and XLSX downloads of a table, with formula-like cells neutralised.
+
+    The files are made only when a button is pressed (deferred data): writing an XLSX of
+    a 2,000-row table on every rerun cost more than the page's queries.
+    """
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("Download CSV", safe.to_csv(index=False).encode("utf-8-sig"),
-                         f"{name}.csv", "text/csv", key=f"{key}_csv")
-    buffer = io.BytesIO()
-    safe.to_excel(buffer, index=False, engine="openpyxl")
-    right.download_button("Download XLSX", buffer.getvalue(), f"{name}.xlsx",
+    left.download_button("Download CSV", lambda: to_csv_bytes(frame), f"{name}.csv",
+                         "text/csv", key=f"{key}_csv")
+    right.download_button("Download XLSX", lambda: to_xlsx_bytes(frame), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}_xlsx")
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV (with BOM, for spreadsheets), formulas neutralised."""
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as XLSX, formulas neutralised."""
+    buffer = io.BytesIO()
+    neutralise_formulas(frame).to_excel(buffer, index=False, engine="openpyxl")
+    return buffer.getvalue()
 
 
 def table_config(frame: pd.DataFrame) -> dict:

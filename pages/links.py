@@ -24,7 +24,9 @@ st.subheader("The chain estimate")
 for a, b in LINKS:
     st.markdown(views.chain_sentence(chain[f"{a}_to_{b}"], a, b, s))
 st.caption("Panel regressions with unit and month fixed effects, errors clustered by unit, at "
-           "the lag that fits best. An association over time, not proof of cause.")
+           "the lag that fits best. The intervals do not allow for choosing the best of "
+           f"{s.max_lag + 1} lags, so read them as a little optimistic. An association over "
+           "time, not proof of cause.")
 
 st.subheader("How many months does each link take?")
 columns = st.columns(2)

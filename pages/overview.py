@@ -3,9 +3,8 @@
 import streamlit as st
 
 from analytics import views
-from analytics.summary import plain_summary
 from ui import charts, charts_exec
-from ui.cache_exec import cached_alerts
+from ui.cache_exec import cached_alerts, cached_summary
 from ui.components import alert_list, downloads, empty_state, kpi_row, table_config
 from ui.session import cached_company, cached_kpis, cached_panel, cached_periods, guard
 
@@ -28,7 +27,8 @@ kpi_row(now, before, ctx.settings)
 
 panel = cached_panel(ctx.version, ctx.filters, ctx.settings_key)
 alerts = cached_alerts(ctx.version, ctx.filters, ctx.settings_key, period)
-st.text(plain_summary(panel, alerts, ctx.settings, period))  # unit names: text, not markdown
+# unit names come from uploads: plain text, not markdown
+st.text(cached_summary(ctx.version, ctx.filters, ctx.settings_key, period))
 
 trend = cached_kpis(ctx.version, ctx.filters, ctx.settings_key, ("period",))
 left, right = st.columns([2, 3])

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import alerts, balance, chain, relationships, views
+from analytics import alerts, balance, chain, relationships, summary, views
 from analytics.filters import Filters
 from analytics.settings import Settings
 from ui.session import cached_panel
@@ -59,6 +59,14 @@ def cached_alerts(version: int, filters: Filters, settings_key: str,
     """Every alert of ``period`` (the latest by default) for the selection."""
     return alerts.all_alerts(cached_panel(version, filters, settings_key),
                              _settings(settings_key), period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_summary(version: int, filters: Filters, settings_key: str, period: str) -> str:
+    """The overview's plain-English paragraph (per-unit tests: worth caching at scale)."""
+    return summary.plain_summary(cached_panel(version, filters, settings_key),
+                                 cached_alerts(version, filters, settings_key, period),
+                                 _settings(settings_key), period)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

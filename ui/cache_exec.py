@@ -40,13 +40,6 @@ def cached_balance(version: int, filters: Filters, settings_key: str) -> pd.Data
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cached_company_balance(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
-    """The company balance score per month."""
-    return balance.company_balance(cached_balance(version, filters, settings_key),
-                                   _settings(settings_key))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
 def cached_imbalance_history(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     """Units out of balance per month, once and persistently."""
     return views.imbalance_history(cached_balance(version, filters, settings_key),

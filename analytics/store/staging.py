@@ -11,7 +11,7 @@ import re
 import duckdb
 import pandas as pd
 
-from analytics.store.validate import SCORE, Plan, column_type, quote_ident
+from analytics.store.validate import Plan, quote_ident
 
 # The prepared file's dialect is known, so DuckDB's sniffer is off: every column is text,
 # short rows are padded, and a row with more cells than the header is an error with its
@@ -81,15 +81,6 @@ def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns:
             raise StagingError(str(exc).split("\n")[0]) from exc
     cur.execute(f"DELETE FROM _cells WHERE coalesce({', '.join(map(quote_ident, columns))}) "
                 "IS NULL")
-    return _number_rows(cur)
-
-
-def load_raw_frame(cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> list[str]:
-    """Stage a DataFrame of strings (an XLSX sheet) as ``_raw`` (trimmed, NULL when blank)."""
-    cur.register("_frame", frame.astype("string"))
-    cleaned = ", ".join(_cleaned(str(c)) for c in frame.columns)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _cells AS SELECT {cleaned} FROM _frame",
-                {"blanks": BLANKS})
     return _number_rows(cur)
 
 
@@ -246,12 +237,6 @@ def stage_scope(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return cur.execute(
         "SELECT unit_id, period, count(*) AS rows FROM _stage GROUP BY ALL ORDER BY ALL"
     ).df()
-
-
-def score_columns(plan: Plan) -> list[str]:
-    """Targets of ``plan`` that are rating scores."""
-    return [t for t in plan.targets() if column_type(plan.dataset, t) == SCORE]
-
 
 def has_items(cur: duckdb.DuckDBPyConnection) -> bool:
     """Whether the staged upload has rating items."""

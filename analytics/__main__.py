@@ -1,4 +1,4 @@
-"""The command line: demo, ingest, report, batches, rollback, remove-demo.
+"""The command line: demo, ingest, report, batches, rollback, remove-demo, users.
 
     python -m analytics demo [--db PATH] [--if-empty] [--scale demo|large]
     python -m analytics ingest --kind KIND FILE [--db PATH] [--mapping MAPPING.json]
@@ -9,6 +9,13 @@
     python -m analytics remove-demo [--db PATH]
     python -m analytics backup DIR [--db PATH]
     python -m analytics restore DIR [--db PATH] [--force]
+    python -m analytics users add USER --role ROLE [--unit U ...] [--password-stdin]
+                                  [--replace] [--users PATH]
+    python -m analytics users remove USER [--users PATH]
+    python -m analytics users list [--json] [--users PATH]
+
+The command line runs as the local admin (analytics.auth.LOCAL): whoever can run it can
+already open the database file.
 """
 
 from __future__ import annotations
@@ -67,11 +74,41 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("folder")
     rs.add_argument("--force", action="store_true",
                     help="replace an existing database (kept as .bak)")
+    _users_parser(sub)
     return p
+
+
+def _users_parser(sub) -> None:
+    from analytics.auth import ROLES
+
+    u = sub.add_parser("users", help="manage password sign-in users (STOOL_AUTH=password)")
+    usub = u.add_subparsers(dest="users_command", required=True)
+
+    def where(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--users", help="users file (default: $STOOL_USERS, then the "
+                                        "config file, then data/users.json)")
+
+    add = usub.add_parser("add", help="add a user (password from a prompt or stdin)")
+    where(add)
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--unit", action="append", default=[],
+                     help="a unit the manager runs (repeat for several)")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin")
+    add.add_argument("--replace", action="store_true", help="overwrite an existing user")
+    rm = usub.add_parser("remove", help="remove a user")
+    where(rm)
+    rm.add_argument("name")
+    ls = usub.add_parser("list", help="list users (never their hashes)")
+    where(ls)
+    ls.add_argument("--json", action="store_true")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "users":
+        return _users(args)
     from analytics.store import connect, db_path
 
     if args.command == "restore":
@@ -194,6 +231,63 @@ def _backup(con, args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _users(args) -> int:
+    from analytics import auth, users
+
+    auth.require(auth.LOCAL, "manage_users")
+    try:
+        path = Path(args.users) if args.users else auth.load_config().users_file
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.users_command == "list":
+        rows = users.listing(path)
+        if args.json:
+            print(json.dumps(rows))
+        for r in rows if not args.json else []:
+            print(f"{r['name']}\t{r['role']}\t{','.join(r['units']) or '-'}"
+                  + ("\tlocked" if r["locked_until"] else ""))
+        if not rows and not args.json:
+            print(f"No users in {path}.")
+        return EXIT_OK
+    if args.users_command == "remove":
+        if users.remove(path, args.name):
+            print(f"User {args.name} removed.")
+            return EXIT_OK
+        print(f"error: no user {args.name!r} in {path}", file=sys.stderr)
+        return EXIT_REJECTED
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return EXIT_USAGE
+    try:
+        user = users.add(path, args.name, password, args.role, tuple(args.unit),
+                         replace=args.replace)
+    except users.UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"User {user.name} saved as {user.role}"
+          + (f" of {', '.join(user.units)}" if user.units else "") + f" in {path}.")
+    return EXIT_OK
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    """The new password: the first line of stdin, or typed twice at a hidden prompt."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        first = getpass.getpass("Password: ")
+        second = getpass.getpass("Password again: ")
+    except (EOFError, KeyboardInterrupt):
+        print("error: no password given", file=sys.stderr)
+        return None
+    if first != second:
+        print("error: the passwords differ", file=sys.stderr)
+        return None
+    return first
 
 
 _COMMANDS = {"backup": _backup, "demo": _demo, "ingest": _ingest, "report": _report,

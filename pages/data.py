@@ -29,8 +29,10 @@ with tab_batches:
             if choice is not None:
                 st.warning(f"Rolling back batch #{choice} removes its rows from every page.")
                 if st.button("Roll back", key="rb_go", type="primary"):
+                    from analytics.auth import require
                     from analytics.store.load import rollback_batch
 
+                    require(ctx.user, "rollback")
                     rollback_batch(connection(), int(choice), by="dashboard")
                     st.cache_data.clear()
                     st.toast(f"Batch #{choice} rolled back.")

@@ -34,22 +34,26 @@ if file is None:
     st.stop()
 
 try:
-    staged = upload.staged_for(ctx.con, file, dataset)
+    staged = upload.staged_for(ctx.con, file, dataset, ctx.user)
 except IngestError as exc:
     st.error(f"**{file.name}** cannot be read: {exc}")
     st.stop()
 st.subheader("1 · Map the columns")
 mapping = upload.mapping_editor(staged)
 try:
-    report = upload.check(staged, mapping)
+    report = upload.check(staged, mapping, ctx.user)
 except (IngestError, ValueError) as exc:
     st.error(str(exc))
     st.stop()
 upload.save_mapping(ctx.con, staged, mapping)
 
 st.subheader("2 · Check")
-upload.show_report(staged, report)
+upload.show_report(staged, report, ctx.user)
 if report.missing:
+    st.stop()
+if outside := upload.outside_scope(report, ctx.user):
+    st.error("You can load files for your own units only; this file has rows for "
+             + ", ".join(outside[:20]) + (" …" if len(outside) > 20 else "") + ".")
     st.stop()
 
 st.subheader("3 · Load")
@@ -68,11 +72,10 @@ if len(report.replaces):
 blocked = (report.rows_bad and not skip) or not confirm or report.rows_ok == 0
 if st.button("Load", type="primary", disabled=bool(blocked), key="up_load"):
     bar = st.progress(0.0, text="Loading…")
-    before = upload.legs_for(ctx.con, report.scope, ctx.settings)
-    result = upload.pipeline.commit(staged, report, on_error="skip" if skip else "reject",
-                                    uploaded_by="local", replace=confirm,
-                                    progress=lambda f, t: bar.progress(f, text=t))
-    after = upload.legs_for(ctx.con, report.scope, ctx.settings)
+    before = upload.legs_for(ctx.con, report.scope, ctx.settings, ctx.user)
+    result = upload.commit(staged, report, ctx.user, on_error="skip" if skip else "reject",
+                           replace=confirm, progress=lambda f, t: bar.progress(f, text=t))
+    after = upload.legs_for(ctx.con, report.scope, ctx.settings, ctx.user)
     st.session_state["last_load"] = upload.summary(result, report, before, after)
     upload.discard()
     st.session_state["upload_nonce"] = nonce + 1

@@ -7,6 +7,7 @@ import io
 import pandas as pd
 import streamlit as st
 
+from analytics import auth
 from analytics.exports import neutralise_formulas
 from analytics.filters import Filters
 
@@ -29,12 +30,18 @@ def _init_from_url(periods: list[str]) -> None:
     st.session_state["_filters_seeded"] = True
 
 
-def sidebar_filters(version: int) -> Filters:
-    """Month range, region, division, unit and department; kept in the URL."""
+def sidebar_filters(version: int, user: auth.User = auth.LOCAL) -> Filters:
+    """Month range, region, division, unit and department; kept in the URL.
+
+    Only the units ``user`` may read are offered (and their regions and divisions); the
+    guard narrows the returned selection to them as well.
+    """
     from ui.session import cached_departments, cached_periods, cached_units
 
     periods = cached_periods(version)
     units = cached_units(version)
+    if (scope := auth.allowed_units(user)) is not None:
+        units = units[units.unit_id.isin(scope)]
     _init_from_url(periods)
     with st.sidebar:
         st.subheader("Filters")
@@ -87,8 +94,8 @@ def _write_url(f: Filters, periods: list[str]) -> None:
             st.query_params[key] = value
 
 
-def demo_notice(version: int) -> None:
-    """Say clearly that the dashboard shows demo data, and offer to remove it."""
+def demo_notice(version: int, user: auth.User = auth.LOCAL) -> None:
+    """Say clearly that the dashboard shows demo data, and offer (admins) to remove it."""
     from ui.session import cached_demo_batches, connection
 
     if not cached_demo_batches(version):
@@ -96,9 +103,12 @@ def demo_notice(version: int) -> None:
     with st.sidebar:
         st.info("You are looking at **demo data** (a made-up company of 40 units).",
                 icon=":material/info:")
+        if not auth.can(user, "remove_demo"):
+            return
         if st.button("Remove demo data", key="remove_demo", type="secondary"):
             from analytics import demo
 
+            auth.require(user, "remove_demo")
             with st.spinner("Removing demo data…"):
                 demo.remove(connection())
             st.cache_data.clear()

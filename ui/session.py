@@ -2,7 +2,8 @@
 
 Streamlit's legacy router can run a file in pages/ directly, without app.py, so each page
 starts with ``guard()``; it does everything app.py would have (page config, connection,
-filters), and later the role check.
+filters) and the role check: a page the user's role may not open shows a refusal and
+nothing else, and every page's filters are narrowed to the units the user may read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import data
+from analytics import auth, data
+from analytics.auth import User
 from analytics.filters import Filters
 from analytics.settings import Settings
 from analytics.store import connect, db_path, queries
@@ -41,6 +43,7 @@ class Context:
     settings: Settings
     filters: Filters
     has_data: bool
+    user: User = auth.LOCAL
 
     @property
     def settings_key(self) -> str:
@@ -53,8 +56,10 @@ def guard(title: str | None = None) -> Context:
     When Streamlit's legacy router runs a page file directly (a first request for
     /upload on a fresh server), the page would show without the navigation and with
     the legacy page list; the guard then runs the real navigation around the page
-    and stops the direct run.
+    and stops the direct run. A user whose role may not open the page sees the refusal
+    and the run stops before any read.
     """
+    from ui import auth as auth_ui
     from ui import navigation
 
     if not navigation.routed():
@@ -62,16 +67,21 @@ def guard(title: str | None = None) -> Context:
         st.stop()
     st.set_page_config(page_title=f"{title} · {PAGE_TITLE}" if title else PAGE_TITLE,
                        page_icon=":material/chair:", layout="wide")
+    user = navigation.current_user()
+    if user is None or not navigation.allowed(user, navigation.current_page()):
+        auth_ui.refuse()
+        st.stop()
+    auth_ui.sidebar(user)
     con = connection()
     version = queries.data_version(con)
     settings = cached_settings(version)
     from ui.components import demo_notice, sidebar_filters
 
-    filters = sidebar_filters(version)
+    filters = auth.scope_filters(user, sidebar_filters(version, user))
     has = bool(cached_periods(version))
     if has:
-        demo_notice(version)
-    return Context(con, version, settings, filters, has)
+        demo_notice(version, user)
+    return Context(con, version, settings, filters, has, user)
 
 
 @st.cache_data(show_spinner=False)

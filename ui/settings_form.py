@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics import auth
 from analytics.settings import Settings
 from analytics.store import queries
 
 
 def render(ctx) -> None:
-    """Show the stored settings and save changes (admin only, once roles exist)."""
+    """Show the stored settings and save changes (admins only)."""
     s = ctx.settings
+    if not auth.can(ctx.user, "change_settings"):
+        st.info("Only an administrator can change the settings.")
+        return
     with st.form("settings"):
         st.markdown("**Targets** (the height each leg should reach)")
         c1, c2, c3 = st.columns(3)
@@ -46,6 +50,7 @@ def render(ctx) -> None:
             except ValueError as exc:
                 st.error(f"Not saved: {exc}")
                 return
+            auth.require(ctx.user, "change_settings")
             queries.write_settings(ctx.con, values)
             st.cache_data.clear()
             st.success("Settings saved.")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from analytics import auth
 from analytics.filters import Filters
 from analytics.ingest import pipeline
 from analytics.ingest.mapping import Mapping
@@ -19,7 +21,33 @@ DATASET_LABELS = {"employee": "Employee survey", "customer": "Customer survey",
 IGNORE = "ignore"
 
 
-def staged_for(con, upload, dataset: str) -> pipeline.Staged:
+def _unit_limit(fn, user: auth.User) -> dict:
+    """``allowed_units=`` for a pipeline step that accepts it (the loader's own refusal of
+    another unit's rows); {} for a step that does not (yet) take it."""
+    if "allowed_units" not in inspect.signature(fn).parameters:
+        return {}
+    return {"allowed_units": auth.allowed_units(user)}
+
+
+def outside_scope(report: pipeline.Report, user: auth.User) -> list[str]:
+    """The units of a checked file that ``user`` may not load (a manager's other units)."""
+    allowed = auth.allowed_units(user)
+    if allowed is None or report.scope is None or report.scope.empty:
+        return []
+    return sorted(set(report.scope.unit_id) - set(allowed))
+
+
+def commit(staged: pipeline.Staged, report: pipeline.Report, user: auth.User,
+           **kwargs) -> pipeline.Result:
+    """Load the checked file as ``user``: upload permission, their units only."""
+    auth.require(user, "upload")
+    if bad := outside_scope(report, user):
+        raise auth.PermissionDenied(f"{user.name} may not load units {', '.join(bad)}")
+    return pipeline.commit(staged, report, uploaded_by=user.name,
+                           **_unit_limit(pipeline.commit, user), **kwargs)
+
+
+def staged_for(con, upload, dataset: str, user: auth.User = auth.LOCAL) -> pipeline.Staged:
     """Stage an uploaded file once per (file, dataset); kept in the session until loaded."""
     key = (upload.file_id, dataset)
     current = st.session_state.get("staged")
@@ -29,7 +57,8 @@ def staged_for(con, upload, dataset: str) -> pipeline.Staged:
     folder = Path(tempfile.mkdtemp(prefix="stool-upload-"))
     path = folder / Path(upload.name).name
     path.write_bytes(upload.getbuffer())
-    staged = pipeline.stage(con, path, dataset, file_name=upload.name)
+    staged = pipeline.stage(con, path, dataset, file_name=upload.name,
+                            **_unit_limit(pipeline.stage, user))
     st.session_state["staged"] = (key, staged, folder)
     return staged
 
@@ -123,19 +152,21 @@ def _pick_required(staged: pipeline.Staged, columns: dict[str, str]) -> None:
             columns[choice] = target
 
 
-def check(staged: pipeline.Staged, mapping: Mapping) -> pipeline.Report:
+def check(staged: pipeline.Staged, mapping: Mapping,
+          user: auth.User = auth.LOCAL) -> pipeline.Report:
     """Validate once per mapping (a rerun with the same mapping reuses the report)."""
     key = (staged.sha256, mapping.to_json())
     cached = st.session_state.get("checked")
     if cached is not None and cached[0] == key:
         return cached[1]
     with st.spinner("Checking every row…"):
-        report = pipeline.check(staged, mapping)
+        report = pipeline.check(staged, mapping, **_unit_limit(pipeline.check, user))
     st.session_state["checked"] = (key, report)
     return report
 
 
-def show_report(staged: pipeline.Staged, report: pipeline.Report) -> None:
+def show_report(staged: pipeline.Staged, report: pipeline.Report,
+                user: auth.User = auth.LOCAL) -> None:
     """The validation report: counts per problem, the problems with row and column."""
     if report.missing:
         st.error("Required columns are not mapped: " + ", ".join(report.missing)
@@ -153,9 +184,10 @@ def show_report(staged: pipeline.Staged, report: pipeline.Report) -> None:
         st.warning("Problems found: " + "; ".join(f"{k} ({v})" for k, v in
                                                   report.counts.items()))
         st.dataframe(report.problems.head(1000), hide_index=True, width="stretch")
-        from ui.components import downloads
+        if auth.can(user, "download_raw"):
+            from ui.components import downloads
 
-        downloads(report.problems, f"problems_{staged.file_name}", "problems")
+            downloads(report.problems, f"problems_{staged.file_name}", "problems")
     if report.new_units:
         st.caption(f"New units will be created: {', '.join(report.new_units[:20])}"
                    + (" …" if len(report.new_units) > 20 else ""))
@@ -163,13 +195,15 @@ def show_report(staged: pipeline.Staged, report: pipeline.Report) -> None:
         st.dataframe(report.preview, hide_index=True, width="stretch")
 
 
-def legs_for(con, scope: pd.DataFrame, settings) -> pd.DataFrame:
+def legs_for(con, scope: pd.DataFrame, settings,
+             user: auth.User = auth.LOCAL) -> pd.DataFrame:
     """The three legs of the unit × months an upload covers (for before/after)."""
     from analytics import data
 
     if scope.empty:
         return pd.DataFrame()
-    f = Filters(scope.period.min(), scope.period.max(), units=tuple(scope.unit_id.unique()))
+    f = auth.scope_filters(user, Filters(scope.period.min(), scope.period.max(),
+                                         units=tuple(scope.unit_id.unique())))
     panel = data.panel(con, f, settings)
     keys = set(zip(scope.unit_id, scope.period, strict=True))
     keep = [k in keys for k in zip(panel.unit_id, panel.period, strict=True)]

@@ -36,6 +36,9 @@ def resolve() -> tuple[User | None, Callable[[], None] | None]:
             return None, _password(cfg)
         return user, None
     if not st.user.is_logged_in:
+        if not _has_provider():
+            return None, _problem("STOOL_AUTH is oidc, but .streamlit/secrets.toml has no "
+                                  "[auth] section (see .streamlit/secrets.example.toml).")
         return None, _oidc_page
     try:
         mapping = auth.load_role_mapping(cfg.roles_file)
@@ -47,6 +50,14 @@ def resolve() -> tuple[User | None, Callable[[], None] | None]:
     if user is None:
         return None, _no_access_page
     return user, None
+
+
+def _has_provider() -> bool:
+    """Whether st.login has a provider to send the user to."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises its own error type
+        return False
 
 
 def _page_config(title: str) -> None:

@@ -99,14 +99,26 @@ def test_an_address_without_a_role_sees_no_access(demo_db, oidc):
 
 
 def test_signed_out_sees_only_the_sign_in(demo_db, oidc):
-    at = _app().run()
-    at_user = {"is_logged_in": False}
-    at.user = at_user
+    at = _app()
+    at.user = {"is_logged_in": False}
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x" * 32, "client_id": "id",
+                          "client_secret": "secret",
+                          "server_metadata_url": "https://idp.example/.well-known/x"}
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Sign in"]
     assert at.button(key="oidc_login") is not None
     assert not at.metric and not at.sidebar.multiselect
+
+
+def test_oidc_without_a_provider_says_so(demo_db, oidc):
+    at = _app()
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert "no [auth] section" in _errors(at)
+    assert not at.metric and not _pages(at)
 
 
 def test_a_manager_is_offered_and_shown_only_their_units(demo_db, oidc):
@@ -200,17 +212,30 @@ def test_a_removed_user_is_signed_out_on_the_next_run(demo_db, password_users):
     assert [t.value for t in at.title] == ["Sign in"] and not at.metric
 
 
-def test_a_manager_cannot_load_another_units_file(demo_db, password_users):
+def test_a_manager_cannot_load_another_units_rows(tiny_duck, password_users):
+    """data/samples/financials.csv has 2 rows each for U01, U02, U03; mia runs U03, U07."""
+    from analytics.store import queries
+
     at = _sign_in(_app().run(), "mia", PASSWORD)
     at.switch_page("pages/upload.py").run()
-    sample = (ROOT / "data" / "samples").glob("*financ*.csv")
-    path = next(iter(sorted(sample)))
+    path = ROOT / "data" / "samples" / "financials.csv"
     at.radio(key="up_dataset").set_value("financials").run()
     at.file_uploader(key="upload_0").set_value(
         (path.name, path.read_bytes(), "text/csv")).run()
     assert not at.exception, at.exception
-    assert "your own units only" in _errors(at)
-    assert not [b for b in at.button if b.key == "up_load"]
+    if "your own units only" in _errors(at):  # refused by the page before the loader
+        assert not [b for b in at.button if b.key == "up_load"]
+        assert queries.batches(tiny_duck).empty
+        return
+    # refused by the loader (pipeline allowed_units): the other units' rows are problems
+    assert {m.label: m.value for m in at.metric}["Rows with problems"] == "4"
+    assert at.button(key="up_load").disabled
+    at.checkbox(key="up_skip").check().run()
+    at.button(key="up_load").click().run()
+    assert not at.exception, at.exception
+    batch = queries.batches(tiny_duck).iloc[0]
+    assert (batch.rows_loaded, batch.rows_rejected, batch.uploaded_by) == (2, 4, "mia")
+    assert set(queries.panel(tiny_duck).unit_id) == {"U03"}
 
 
 # --- mode none --------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def _backup(con, args) -> int:
 
 
 def _users(args) -> int:
-    from analytics import auth, users
+    from analytics import auth
 
     auth.require(auth.LOCAL, "manage_users")
     try:
@@ -242,6 +242,16 @@ def _users(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        return _users_in(args, path)
+    except (OSError, ValueError) as exc:  # an unreadable or malformed users file
+        print(f"error: cannot use the users file {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _users_in(args, path: Path) -> int:
+    from analytics import users
+
     if args.users_command == "list":
         rows = users.listing(path)
         if args.json:

@@ -30,7 +30,10 @@ def resolve() -> tuple[User | None, Callable[[], None] | None]:
         return auth.LOCAL, None
     if cfg.mode == "password":
         name = st.session_state.get(SESSION_KEY)
-        user = users.get(cfg.users_file, name) if name else None
+        try:
+            user = users.get(cfg.users_file, name) if name else None
+        except (OSError, ValueError) as exc:
+            return None, _problem(f"The users file {cfg.users_file} cannot be read: {exc}")
         if user is None:
             st.session_state.pop(SESSION_KEY, None)  # removed since sign-in: sign out
             return None, _password(cfg)
@@ -78,7 +81,11 @@ def _password_page(cfg: auth.AuthConfig) -> None:
                                  autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = users.authenticate(cfg.users_file, name.strip(), password)
+        try:
+            user = users.authenticate(cfg.users_file, name.strip(), password)
+        except (OSError, ValueError) as exc:
+            st.error(f"The users file {cfg.users_file} cannot be read: {exc}")
+            return
         if user is None:
             st.error(FAILED)
             return

@@ -256,3 +256,13 @@ def test_a_misspelt_mode_shows_a_problem_and_no_data(demo_db, monkeypatch):
     assert not at.exception
     assert "not configured correctly" in _errors(at)
     assert not at.metric and not _pages(at)
+
+
+def test_a_malformed_users_file_shows_a_problem_and_no_data(demo_db, password_users):
+    at = _sign_in(_app().run(), "mia", PASSWORD)
+    assert at.metric
+    password_users.write_text("{not json")
+    at.run()
+    assert not at.exception
+    assert "cannot be read" in _errors(at)
+    assert not at.metric and not _pages(at)

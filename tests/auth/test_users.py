@@ -195,3 +195,14 @@ def test_cli_as_a_process(tmp_path):
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in f.read_text() and PASSWORD not in done.stdout
     assert users.authenticate(f, "dee", PASSWORD) == User("dee", "executive")
+
+
+def test_cli_refuses_a_malformed_users_file(tmp_path, monkeypatch, capsys):
+    f = tmp_path / "u.json"
+    f.write_text("{not json")
+    code, _, err = _cli(monkeypatch, capsys, ["users", "list", "--users", str(f)])
+    assert code == 2 and "cannot use the users file" in err
+    code, _, err = _cli(monkeypatch, capsys, ["users", "add", "x", "--role", "hr",
+                                              "--password-stdin", "--users", str(f)],
+                        PASSWORD)
+    assert code == 2 and f.read_text() == "{not json"

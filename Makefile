@@ -42,7 +42,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/lint-imports
 
 ## bench: benchmarks against bare DuckDB / pandas baselines, printed as ratios
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev browser
 	$(PY) -m bench
 
 demo: $(VENV)/.runtime

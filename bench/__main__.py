@@ -2,9 +2,10 @@
 
 import sys
 
-from bench import analytics, ingest, pages
+from bench import analytics, concurrency, ingest, memory, pages
 
-BENCHES = {"ingest": ingest.main, "pages": pages.main, "analytics": analytics.main}
+BENCHES = {"ingest": ingest.main, "pages": pages.main, "analytics": analytics.main,
+           "memory": memory.main, "concurrency": concurrency.main}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(BENCHES)

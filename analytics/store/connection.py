@@ -19,6 +19,23 @@ _CONFIG = {
     "autoload_known_extensions": False,
 }
 
+#: DuckDB resource settings, each overridable by an environment variable for a deployment
+#: (``STOOL_DUCKDB_THREADS``, ``STOOL_DUCKDB_MEMORY_LIMIT``). None keeps DuckDB's default
+#: (threads = cores, memory_limit = 80% of RAM). See BENCHMARKS.md, "DuckDB settings".
+RESOURCE_SETTINGS: dict[str, str | None] = {
+    "threads": None,
+    "memory_limit": None,
+}
+
+
+def _config() -> dict[str, object]:
+    config: dict[str, object] = dict(_CONFIG)
+    for name, default in RESOURCE_SETTINGS.items():
+        value = os.environ.get(f"STOOL_DUCKDB_{name.upper()}") or default
+        if value is not None:
+            config[name] = value
+    return config
+
 #: DuckDB allows one writer transaction at a time per database; loads from several
 #: sessions queue here instead of failing with a write-write conflict.
 WRITE_LOCK = threading.RLock()
@@ -47,7 +64,7 @@ def connect(
     p = db_path(path)
     if not read_only:
         p.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(p), read_only=read_only, config=dict(_CONFIG))
+    con = duckdb.connect(str(p), read_only=read_only, config=_config())
     if migrate and not read_only:
         from analytics.store.schema import migrate as _migrate
 

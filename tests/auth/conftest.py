@@ -16,3 +16,7 @@ def clean_auth_env(monkeypatch, tmp_path):
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# the browser test here uses Debian's chromium like tests/e2e (never a downloaded one)
+from tests.e2e.conftest import browser_context_args, browser_type_launch_args  # noqa: E402,F401

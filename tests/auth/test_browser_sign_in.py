@@ -1,0 +1,99 @@
+"""Password sign-in in a real browser, on a server started with STOOL_AUTH=password.
+
+The first request of a fresh server for /data is run by Streamlit's legacy router
+directly from pages/data.py, without app.py: it must show the sign-in, not the batches.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from argon2 import PasswordHasher
+
+from analytics import users
+from tests.e2e.conftest import ROOT, _free_port, wait_for_app
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def password_server(demo_db_file, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("auth-e2e")
+    db = folder / "stool.duckdb"
+    shutil.copyfile(demo_db_file, db)
+    users_file = folder / "users.json"
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    saved, users._hasher = users._hasher, cheap
+    try:
+        users.add(users_file, "ceo", PASSWORD, "executive")
+        users.add(users_file, "root", PASSWORD, "admin")
+    finally:
+        users._hasher = saved
+    port = _free_port()
+    env = {**os.environ, "STOOL_DB": str(db), "STOOL_AUTH": "password",
+           "STOOL_USERS": str(users_file), "STOOL_CONFIG": str(folder / "none.toml")}
+    log = open(folder / "streamlit.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start; see {log.name}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def _sign_in(page, name: str, password: str) -> None:
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+
+
+def test_a_direct_url_on_a_fresh_server_asks_to_sign_in(page, password_server):
+    page.goto(f"{password_server}/data")  # the first request of this server
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Sign in").count() == 1
+    assert page.get_by_test_id("stDataFrame").count() == 0
+    assert page.get_by_test_id("stMetric").count() == 0
+    assert page.get_by_text("Batches & settings").count() == 0
+
+
+def test_an_executive_signs_in_and_sees_only_the_dashboards(page, password_server):
+    page.goto(password_server)
+    wait_for_app(page)
+    _sign_in(page, "ceo", "wrong password")
+    assert page.get_by_text("Sign-in failed").count() == 1
+    _sign_in(page, "ceo", PASSWORD)
+    page.wait_for_selector("[data-testid=stMetric]", timeout=30_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    assert nav.get_by_text("Overview", exact=True).count() == 1
+    assert nav.get_by_text("People", exact=True).count() == 1
+    assert nav.get_by_text("Upload", exact=True).count() == 0
+    assert nav.get_by_text("Batches & settings", exact=True).count() == 0
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_text("Signed in as").count() == 1
+    assert sidebar.get_by_text("Sign-in is off").count() == 0

@@ -6,13 +6,12 @@ download can obtain an employee figure of a group below ``Settings.min_group_siz
 1. **The selection.** Nothing is returned for a selection (months × units × departments)
    with fewer than ``min_group_size`` responses.
 2. **Minimum difference.** A filter that leaves out a small group gives it away by
-   comparison with the view without it (all departments minus "all but Admin" is Admin).
-   So for each org filter in use (department, unit, region, division) the figure is also
-   read without it; when the two differ by 1 to ``min_n - 1`` respondents, the figure
-   (the selection, or a breakdown row) is refused, as employee-survey tools do. When a
-   filter holds several values, each value's part must be 0 or at least ``min_n`` too,
-   else "U1 and U2" minus "U1" is U2. Month ranges are not compared: each month is a
-   reporting wave whose unit figures are shown anyway.
+   comparison with the view without it (all departments minus "all but Admin" is Admin;
+   months July to September minus August to September is July; region South minus units
+   U4 and U5 is U6). :func:`analytics.privacy.difference_guard` refuses a selection (or a
+   breakdown row) when one of its months, units (under an org filter) or departments
+   (under a department filter) holds 1 to ``min_n - 1`` respondents, or when dropping its
+   org and/or department filters adds 1 to ``min_n - 1``, as employee-survey tools do.
 3. **Breakdowns** (by department, unit, region, division or month) are children of the
    selection total shown beside them: small rows are hidden, then
    :func:`analytics.privacy.complementary_suppress` hides a sibling so no hidden row is
@@ -38,18 +37,20 @@ import pandas as pd
 from analytics import comments as text
 from analytics import drivers as drv
 from analytics.filters import ALL, Filters
-from analytics.privacy import close_remainders, complementary_suppress, suppressed_label
+from analytics.privacy import (
+    CELL_KEYS,
+    NOT_GIVEN,
+    difference_guard,
+    effective_units,
+    shield_breakdown,
+    suppressed_label,
+)
 from analytics.settings import DEFAULT, Settings
 from analytics.store import queries, responses
 
 #: group keys a People breakdown may use, with their labels
 BREAKDOWNS: dict[str, str] = {"department": "Department", "region": "Region",
                               "division": "Division", "unit_id": "Unit", "period": "Month"}
-#: org filters checked by the minimum-difference rule: the group key of their values, label
-ORG_FILTERS: dict[str, tuple[str, str]] = {
-    "departments": ("department", "department"), "units": ("unit_id", "unit"),
-    "regions": ("region", "region"), "divisions": ("division", "division")}
-NOT_GIVEN = "(not given)"
 #: each count and the figures computed from the respondents it counts
 FIGURES: dict[str, tuple[str, ...]] = {
     "n_employee": ("esat_index", "esat_sd", "esat_sat_n", "esat_pct_satisfied"),
@@ -86,78 +87,40 @@ def _groups(con: Any) -> Reader:
     return lambda f, by: responses.employee_groups(con, f, by)
 
 
-def _atoms_flag(parts: pd.DataFrame, base: pd.DataFrame, keys: list[str], n_cols: list[str],
-                min_n: int) -> pd.DataFrame:
-    """Per base row: does one of the filter's chosen values hold 1 to min_n - 1 answers?"""
-    small = (parts[n_cols].gt(0) & parts[n_cols].lt(min_n))
-    if not keys:
-        return pd.DataFrame([small.any().to_numpy()], columns=n_cols, index=base.index)
-    flag = small.assign(**{k: parts[k] for k in keys}).groupby(keys)[n_cols].any()
-    merged = base[keys].merge(flag.reset_index(), on=keys, how="left")[n_cols]
-    return merged.fillna(False).astype(bool).set_axis(base.index)
+def _cells(con: Any, read: Reader, filters: Filters, by: tuple[str, ...]) -> pd.DataFrame:
+    """Counts per unit, month and department over the selection's months, every unit and
+    department (what :func:`analytics.privacy.difference_guard` compares against)."""
+    months = Filters(period_from=filters.period_from, period_to=filters.period_to)
+    cells = read(months, CELL_KEYS)
+    if any(k in ("region", "division") for k in by):
+        org = queries.units(con)[["unit_id", "region", "division"]]
+        cells = _keyed(cells.merge(org, on="unit_id", how="left"), ["region", "division"])
+    return cells
 
 
-def _differences(read: Reader, filters: Filters, by: tuple[str, ...], fixed: list[str],
-                 n_cols: list[str], min_n: int
+def _differences(con: Any, read: Reader, filters: Filters, by: tuple[str, ...],
+                 fixed: list[str], n_cols: list[str], min_n: int
                  ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, str] | None]:
     """Rows of ``read(filters, by)`` and, per count, whether another view betrays them.
 
-    For each org filter in use: the same rows read without it must differ by 0 or at
-    least ``min_n`` (minimum difference); and when several values are chosen, each value's
-    part of a row must be 0 or at least ``min_n``, else two views that differ by that one
-    value (units U1+U2 against U1) would reveal it. Returns the rows, a bool frame per
-    count column and the first problem found as (kind, filter label).
+    The rule is :func:`analytics.privacy.difference_guard` (minimum difference over
+    months, units and departments). Returns the rows, a bool frame per count column
+    (True: refused) and the first problem found as (kind, what).
     """
     keys = [*by, *fixed]
     base = _keyed(read(filters, by), keys).reset_index(drop=True)
-    unsafe = pd.DataFrame(False, index=base.index, columns=n_cols)
-    problem = None
-    for dim, (key, label) in ORG_FILTERS.items():
-        values = getattr(filters, dim)
-        if not values:
-            continue
-        wider = _keyed(read(replace(filters, **{dim: ()}), by), keys)
-        if keys:
-            wider = base[keys].merge(wider[[*keys, *n_cols]], on=keys, how="left")
-        diff = wider[n_cols].to_numpy(float) - base[n_cols].to_numpy(float)
-        hit = pd.DataFrame((diff > 0) & (diff < min_n), columns=n_cols, index=base.index)
-        problem = problem or (("difference", label) if hit.to_numpy().any() else None)
-        if len(values) > 1 and key not in by:
-            parts = _keyed(read(filters, (*by, key)), [*keys, key])
-            atoms = _atoms_flag(parts, base, keys, n_cols, min_n)
-            problem = problem or (("atom", label) if atoms.to_numpy().any() else None)
-            hit |= atoms
-        unsafe |= hit
+    units = effective_units(queries.units(con), filters.regions, filters.divisions,
+                            filters.units)
+    guard, problem = difference_guard(
+        _cells(con, read, filters, by), n_cols, min_n, units=units,
+        departments=filters.departments or None, by=by, fixed=fixed)
+    if keys:
+        guard = _keyed(guard, keys)
+        unsafe = base[keys].merge(guard, on=keys, how="left")[n_cols]
+    else:
+        unsafe = guard[n_cols].iloc[[0] * len(base)]
+    unsafe = unsafe.astype(object).fillna(True).astype(bool).set_axis(base.index)
     return base, unsafe, problem
-
-
-def _shield(base: pd.DataFrame, keys: list[str], parent_n: dict[str, pd.Series],
-            unsafe: pd.DataFrame, min_n: int, figures: dict[str, tuple[str, ...]]
-            ) -> pd.DataFrame:
-    """Primary, minimum-difference and complementary suppression of a one-level breakdown.
-
-    ``keys`` identify a row, outermost first; its parent is the rows sharing all keys but
-    the last (all rows for one key). ``parent_n[n_col]`` is each row's parent's true count.
-    """
-    out = base.copy()
-    parent = (out.groupby(keys[:-1], dropna=False, sort=False).ngroup()
-              if len(keys) > 1 else pd.Series(0, index=out.index))
-    for n_col, cols in figures.items():
-        cols = [c for c in cols if c in out]
-        true_n = pd.to_numeric(out[n_col], errors="coerce").astype(float)
-        work = out[keys].assign(_n=true_n.where(~unsafe[n_col]), _parent=parent_n[n_col],
-                                **{c: out[c] for c in cols})
-        res = complementary_suppress(work, keys, "_n", cols, min_n, parent_total="_parent")
-        hidden = close_remainders(true_n, res["suppressed"].to_numpy(), parent,
-                                  parent_n[n_col], min_n)
-        why = np.where(true_n < min_n, "primary",
-                       np.where(unsafe[n_col], "difference", "complementary"))
-        for c in [*cols, n_col]:
-            out[c] = out[c].where(~hidden)
-        out[f"{_FLAG.get(n_col, '')}suppressed"] = hidden
-        out[f"{_FLAG.get(n_col, '')}suppression"] = pd.Series(np.where(hidden, why, None),
-                                                      index=out.index, dtype=object)
-    return out
 
 
 def selection(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> Selection:
@@ -169,8 +132,13 @@ def selection(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> Select
         ``shown``; else ``reason`` ('no_data', 'small' or 'difference') and a ``message``
         for the page that names no count.
     """
-    base, unsafe, problem = _differences(_groups(con), filters, (), [], ["n_responses"],
+    base, unsafe, problem = _differences(con, _groups(con), filters, (), [], ["n_responses"],
                                          s.min_group_size)
+    return _selection(base, unsafe, problem, s)
+
+
+def _selection(base: pd.DataFrame, unsafe: pd.DataFrame, problem: tuple[str, str] | None,
+               s: Settings) -> Selection:
     n = int(base["n_responses"].iloc[0])
     label = suppressed_label(s.min_group_size)
     if n == 0:
@@ -178,7 +146,7 @@ def selection(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> Select
     if n < s.min_group_size:
         return Selection(False, "small", f"This selection has {label}, so no employee "
                          "figures are shown (confidentiality rule).")
-    if unsafe.to_numpy().any():
+    if unsafe["n_responses"].iloc[0]:
         return Selection(False, "difference", _refusal(problem, label, "responses"))
     return Selection(True)
 
@@ -187,9 +155,9 @@ def _refusal(problem: tuple[str, str] | None, label: str, what: str) -> str:
     """Why a filter combination is refused, in words, without any count."""
     kind, name = problem or ("difference", "filter")
     if kind == "atom":
-        return (f"One of the chosen {name}s has {label} here: comparing this view with one "
+        return (f"One {name} of this selection has {label}: comparing this view with one "
                 f"without that {name} would reveal its answers by subtraction. Choose "
-                f"{name}s with enough {what}, or more months.")
+                f"{name}s with enough {what}, or a wider selection.")
     return (f"Compared with the same view without the {name} filter, this selection leaves "
             f"out {label}: showing it would reveal their answers by subtraction. Widen the "
             "selection to see employee figures.")
@@ -205,15 +173,16 @@ def summary(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> dict[str
         ``esat_index``, ``esat_pct_satisfied``, ``n_enps``, ``enps``, ``response_rate``
         (None under a department filter: headcount is per unit), ``headcount``.
     """
-    check = selection(con, filters, s)
     out: dict[str, Any] = dict.fromkeys(("n_responses", "n_employee", "esat_index",
                                          "esat_pct_satisfied", "n_enps", "enps",
                                          "response_rate", "headcount"))
+    base, unsafe, problem = _differences(con, _groups(con), filters, (), [],
+                                         ["n_responses", "n_employee", "n_enps"],
+                                         s.min_group_size)
+    check = _selection(base, unsafe, problem, s)
     out.update(shown=check.shown, message=check.message)
     if not check.shown:
         return out
-    base, unsafe, _ = _differences(_groups(con), filters, (), [], ["n_employee", "n_enps"],
-                                   s.min_group_size)
     row = {c: base[c].iloc[0] for c in base.columns}  # per column, so counts stay ints
     out["n_responses"] = int(row["n_responses"])
     shown_cols = {"n_employee": ("n_employee", "esat_index", "esat_pct_satisfied"),
@@ -248,14 +217,14 @@ def by_group(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
     if not selection(con, filters, s).shown:
         return pd.DataFrame(columns=[by, "n_employee", "esat_index", "enps", "suppressed"])
     n_cols = list(FIGURES)
-    base, unsafe, _ = _differences(_groups(con), filters, (by,), [], n_cols, s.min_group_size)
+    base, unsafe, _ = _differences(con, _groups(con), filters, (by,), [], n_cols, s.min_group_size)
     base["response_rate"] = np.nan
     if by != "department" and not filters.departments:
         rates = _keyed(responses.response_rates(con, filters, (by,)), [by])
         base["response_rate"] = base[[by]].merge(rates, on=by, how="left")["response_rate"]
     total = responses.employee_groups(con, filters).iloc[0]
     parents = {c: pd.Series(float(total[c]), index=base.index) for c in n_cols}
-    out = _shield(base, [by], parents, unsafe, s.min_group_size, FIGURES)
+    out = shield_breakdown(base, [by], parents, unsafe, s.min_group_size, FIGURES, _FLAG)
     if by == "unit_id":
         names = queries.units(con)[["unit_id", "unit_name"]]
         out.insert(1, "unit_name", out[["unit_id"]].merge(names, how="left")["unit_name"])
@@ -307,17 +276,17 @@ def item_heatmap(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
         return pd.DataFrame(columns=cols)
     min_n = s.min_group_size
     read = lambda f, keys: responses.item_means(con, "employee", f, keys)  # noqa: E731
-    total, total_unsafe, _ = _differences(read, filters, (), ["item"], ["n"], min_n)
+    total, total_unsafe, _ = _differences(con, read, filters, (), ["item"], ["n"], min_n)
     total = total[(total["n"] >= min_n) & ~total_unsafe["n"]]
-    base, unsafe, _ = _differences(read, filters, (by,), ["item"], ["n"], min_n)
+    base, unsafe, _ = _differences(con, read, filters, (by,), ["item"], ["n"], min_n)
     keep = base["item"].isin(total["item"]).to_numpy()
     base, unsafe = base[keep].reset_index(drop=True), unsafe[keep].reset_index(drop=True)
     base = base.merge(total[["item", "n", "mean"]].rename(
         columns={"n": "_item_n", "mean": "company_mean"}), on="item", how="left")
     base["diff"] = base["mean"] - base["company_mean"]
-    out = _shield(base[["item", by, "n", "mean", "diff", "company_mean", "_item_n"]],
-                  ["item", by], {"n": base["_item_n"].astype(float)}, unsafe, min_n,
-                  {"n": ("mean", "diff")})
+    out = shield_breakdown(base[["item", by, "n", "mean", "diff", "company_mean", "_item_n"]],
+                           ["item", by], {"n": base["_item_n"].astype(float)}, unsafe, min_n,
+                           {"n": ("mean", "diff")})
     return out[cols]
 
 
@@ -384,7 +353,7 @@ def comments(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
     if not check.shown:
         return {"shown": False, "message": check.message, **empty}
     min_c = s.min_comment_group_size  # comment counts go through rules 1-2 like responses
-    base, unsafe, problem = _differences(_groups(con), filters, (), [], ["n_comments"], min_c)
+    base, unsafe, problem = _differences(con, _groups(con), filters, (), [], ["n_comments"], min_c)
     if int(base["n_comments"].iloc[0]) < min_c:
         return {"shown": False, **empty,
                 "message": f"Comments are shown for groups of at least {min_c} comments; "

@@ -197,3 +197,201 @@ def complementary_suppress(
     label = np.where(primary, "primary", np.where(secondary, "complementary", None))
     out["suppression"] = pd.Series(label, index=out.index, dtype=object)
     return out
+
+
+# --- Minimum difference: no two selections may differ by a small group -------------------
+
+#: columns of the cell counts :func:`difference_guard` reads; org keys describe units
+CELL_KEYS = ("unit_id", "period", "department")
+ORG_KEYS = ("unit_id", "region", "division")
+NOT_GIVEN = "(not given)"
+
+
+def effective_units(units: pd.DataFrame, regions: Sequence[str] = (),
+                    divisions: Sequence[str] = (), unit_ids: Sequence[str] = ()
+                    ) -> frozenset[str] | None:
+    """The units a selection's region, division and unit filters leave (None: no filter).
+
+    ``units`` has ``unit_id``, ``region`` and ``division`` (``queries.units``).
+    """
+    if not (regions or divisions or unit_ids):
+        return None
+    keep = pd.Series(True, index=units.index)
+    for col, values in (("region", regions), ("division", divisions),
+                        ("unit_id", unit_ids)):
+        if values:
+            keep &= units[col].isin(list(values))
+    return frozenset(units.loc[keep, "unit_id"].astype(str))
+
+
+def _small(counts: pd.DataFrame | pd.Series, min_n: int):
+    return (counts > 0) & (counts < min_n)
+
+
+def difference_guard(
+    cells: pd.DataFrame,
+    n_cols: Sequence[str],
+    min_n: int,
+    *,
+    units: frozenset[str] | None = None,
+    periods: Sequence[str] | None = None,
+    departments: Sequence[str] | None = None,
+    by: Sequence[str] = (),
+    fixed: Sequence[str] = (),
+) -> tuple[pd.DataFrame, tuple[str, str] | None]:
+    """Which rows of a selection (or of its breakdown) a subtracting reader could undo.
+
+    A selection is a product of an org part (units, from region, division and unit
+    filters), a month range and a department set. Its figure is *unsafe* (metrics.md §7,
+    "a filter combination that isolates a small group is refused") when
+
+    - **atoms**: for a dimension it filters (months always; units when an org filter or
+      an org breakdown is in use; departments when filtered or broken down by), one of
+      its values holds 1 to ``min_n - 1`` respondents of the selection: the selection
+      without that value is another view, and the two would differ by a small group; or
+    - **difference**: dropping any set of its org and department filters gives a view
+      that holds 1 to ``min_n - 1`` respondents more.
+
+    If every shown figure passes both, two shown selections one inside the other always
+    differ by 0 or at least ``min_n`` respondents: whatever dimensions they differ in,
+    the difference is a union of the larger one's atoms, or one of the smaller one's
+    dropped-filter differences (tests/security proves it on a fixture with small groups).
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        Respondent counts per ``unit_id``, ``period``, ``department`` (missing departments
+        allowed) and the ``fixed`` keys, over at least the selection's months and *every*
+        unit and department; plus ``region`` and ``division`` when ``by`` uses them.
+    n_cols : sequence of str
+        Count columns, each checked on its own (e.g. ``n_employee``, ``n_enps``).
+    min_n : int
+        Minimum group size.
+    units, periods, departments
+        The selection: effective unit ids (None: no org filter), months (None: all the
+        cells' months), departments (None: no department filter).
+    by : sequence of str
+        Breakdown keys: each row is the selection narrowed to one value of them.
+    fixed : sequence of str
+        Keys that split the cells into independent tables (e.g. ``item``).
+
+    Returns
+    -------
+    tuple
+        A DataFrame with the ``by`` and ``fixed`` keys of every non-empty row and one bool
+        column per count (True: unsafe); and the first problem found as (kind, what),
+        kind ``'atom'`` or ``'difference'``, what ``'month'``, ``'unit'`` or
+        ``'department'`` (None when every row is safe).
+
+    Example
+    -------
+    >>> cells = pd.DataFrame({"unit_id": ["A", "A", "B"], "period": ["2026-01"] * 3,
+    ...                       "department": ["x", "y", "x"], "n": [9, 2, 8]})
+    >>> rows, problem = difference_guard(cells, ["n"], 5, departments=["x"])
+    >>> bool(rows["n"].iloc[0]), problem
+    (True, ('difference', 'department'))
+    """
+    min_n = check_min_group_size(min_n)
+    n_cols = list(n_cols)
+    c = cells.reset_index(drop=True).copy()
+    c["department"] = c["department"].astype(object).where(c["department"].notna(), NOT_GIVEN)
+    c[n_cols] = c[n_cols].apply(pd.to_numeric, errors="coerce").fillna(0)
+    keys, fixed = [*by, *fixed], list(fixed)
+    in_org = c["unit_id"].isin(units) if units is not None else pd.Series(True, c.index)
+    in_month = c["period"].isin(list(periods)) if periods is not None \
+        else pd.Series(True, c.index)
+    in_dept = c["department"].isin(list(departments)) if departments is not None \
+        else pd.Series(True, c.index)
+    org_on = units is not None or any(k in ORG_KEYS for k in by)
+    dept_on = departments is not None or "department" in by
+    sel = c[in_org & in_month & in_dept]
+
+    def per_row(frame: pd.DataFrame, group: list[str]) -> pd.DataFrame:
+        if group:
+            return frame.groupby(group, dropna=False)[n_cols].sum()
+        return frame[n_cols].sum().to_frame().T
+
+    base = per_row(sel, keys)
+    rows = base.reset_index()[keys] if keys else pd.DataFrame(index=[0])
+    unsafe = pd.DataFrame(False, index=rows.index, columns=n_cols)
+    problem = None
+    atoms = [("period", "month"), *([("unit_id", "unit")] if org_on else []),
+             *([("department", "department")] if dept_on else [])]
+    for dim, what in atoms:
+        part = _small(per_row(sel, [*keys, dim] if dim not in keys else keys), min_n)
+        hit = part.groupby(level=keys).any() if keys else part.any().to_frame().T
+        hit = _align(rows, hit, keys, n_cols)
+        problem = problem or (("atom", what) if hit.to_numpy().any() else None)
+        unsafe |= hit
+    filtered = [d for d, on in (("org", org_on), ("dept", dept_on)) if on]
+    for k in range(1, len(filtered) + 1):
+        for drop in _subsets(filtered, k):
+            mask = in_month.copy()
+            if "org" not in drop:
+                mask &= in_org
+            if "dept" not in drop:
+                mask &= in_dept
+            kept = [g for g in keys if not (("org" in drop and g in ORG_KEYS)
+                                            or ("dept" in drop and g == "department"))]
+            wide = per_row(c[mask], kept)
+            wide = rows[kept].merge(wide.reset_index(), on=kept, how="left")[n_cols] \
+                if kept else pd.DataFrame([wide.iloc[0].to_numpy()] * len(rows),
+                                          columns=n_cols, index=rows.index)
+            here = _align(rows, base, keys, n_cols, fill=0)
+            hit = _small(wide.fillna(0).to_numpy(float) - here.to_numpy(float), min_n)
+            hit = pd.DataFrame(hit, columns=n_cols, index=rows.index)
+            what = "unit" if "org" in drop else "department"
+            problem = problem or (("difference", what) if hit.to_numpy().any() else None)
+            unsafe |= hit
+    return pd.concat([rows, unsafe], axis=1), problem
+
+
+def _subsets(items: list[str], k: int) -> list[tuple[str, ...]]:
+    from itertools import combinations
+
+    return list(combinations(items, k))
+
+
+def _align(rows: pd.DataFrame, frame: pd.DataFrame, keys: list[str], n_cols: list[str],
+           fill=False) -> pd.DataFrame:
+    """``frame`` (indexed by ``keys``) in the order of ``rows``."""
+    if not keys:
+        return pd.DataFrame([frame.iloc[0].to_numpy()] * len(rows), columns=n_cols,
+                            index=rows.index)
+    out = rows[keys].merge(frame.reset_index(), on=keys, how="left")[n_cols]
+    return out.fillna(fill).set_axis(rows.index).astype(type(fill) if fill is False else float)
+
+
+def shield_breakdown(base: pd.DataFrame, keys: list[str], parent_n: dict[str, pd.Series],
+                     unsafe: pd.DataFrame, min_n: int,
+                     figures: dict[str, tuple[str, ...]],
+                     flags: dict[str, str] | None = None) -> pd.DataFrame:
+    """Primary, minimum-difference and complementary suppression of a one-level breakdown.
+
+    ``keys`` identify a row, outermost first; its parent is the rows sharing all keys but
+    the last (all rows for one key). ``parent_n[n_col]`` is each row's parent's true count
+    (0 where the parent itself is not shown: nothing to subtract from). ``unsafe`` (a bool
+    per row and count) marks rows :func:`difference_guard` refused. ``figures`` maps each
+    count to the figures computed from it; ``flags`` the prefix of each count's
+    ``suppressed`` / ``suppression`` columns ('' by default).
+    """
+    flags = flags or {}
+    out = base.copy()
+    parent = (out.groupby(keys[:-1], dropna=False, sort=False).ngroup()
+              if len(keys) > 1 else pd.Series(0, index=out.index))
+    for n_col, cols in figures.items():
+        cols = [c for c in cols if c in out]
+        true_n = pd.to_numeric(out[n_col], errors="coerce").astype(float)
+        work = out[keys].assign(_n=true_n.where(~unsafe[n_col]), _parent=parent_n[n_col],
+                                **{c: out[c] for c in cols})
+        res = complementary_suppress(work, keys, "_n", cols, min_n, parent_total="_parent")
+        hidden = close_remainders(true_n, res["suppressed"].to_numpy(), parent,
+                                  parent_n[n_col], min_n)
+        why = np.where(true_n < min_n, "primary",
+                       np.where(unsafe[n_col], "difference", "complementary"))
+        for c in [*cols, n_col]:
+            out[c] = out[c].where(~hidden)
+        out[f"{flags.get(n_col, '')}suppressed"] = hidden
+        out[f"{flags.get(n_col, '')}suppression"] = pd.Series(
+            np.where(hidden, why, None), index=out.index, dtype=object)
+    return out

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from analytics.privacy import (
     check_min_group_size,
     complementary_suppress,
+    difference_guard,
+    effective_units,
     suppress,
     suppressed_label,
 )
@@ -201,3 +203,61 @@ def test_two_small_siblings_are_not_recoverable_together():
     frame = _depts([1, 2, 20])
     out = complementary_suppress(frame, ["unit", "dept"], "n", ["esat"], 5)
     assert out["suppressed"].tolist() == [True, True, True]
+
+
+# --- minimum difference (difference_guard) ---------------------------------------------
+
+
+#: U1 has 9 + 2 (dept y), U2 8 (dept x); month 2 adds 3 in U1 dept x
+CELLS = pd.DataFrame({"unit_id": ["U1", "U1", "U2", "U1"],
+                      "period": ["m1", "m1", "m1", "m2"],
+                      "department": ["x", "y", "x", "x"], "n": [9, 2, 8, 3]})
+
+
+@pytest.mark.parametrize("kwargs, unsafe, problem", [
+    # everything, one month: nothing to compare with
+    ({"periods": ["m1"]}, False, None),
+    # dept x in m1 (17) against all departments (19): differs by dept y's 2
+    ({"periods": ["m1"], "departments": ["x"]}, True, ("difference", "department")),
+    # U1 in m1 (11) against all units (19): 8, fine; its departments are not filtered
+    ({"periods": ["m1"], "units": frozenset({"U1"})}, False, None),
+    # U1, departments x and y: dept y is an atom of 2
+    ({"periods": ["m1"], "units": frozenset({"U1"}), "departments": ["x", "y"]}, True,
+     ("atom", "department")),
+    # both months: m2 holds 3 (an atom of the range)
+    ({"periods": ["m1", "m2"]}, True, ("atom", "month")),
+    # U2 alone over both months: m2 is empty for it (0 is no atom), all units differ by 14
+    ({"periods": ["m1", "m2"], "units": frozenset({"U2"})}, False, None),
+])
+def test_difference_guard_selection(kwargs, unsafe, problem):
+    rows, found = difference_guard(CELLS, ["n"], 5, **kwargs)
+    assert bool(rows["n"].iloc[0]) is unsafe and found == problem
+
+
+def test_difference_guard_breakdown_rows():
+    rows, _ = difference_guard(CELLS, ["n"], 5, periods=["m1"], by=["department"])
+    assert dict(zip(rows["department"], rows["n"], strict=True)) == {"x": True, "y": True}
+    # x alone differs from everything by y's 2; y is 2 itself
+    cells = CELLS.assign(n=[9, 6, 8, 3])
+    rows, _ = difference_guard(cells, ["n"], 5, periods=["m1"], by=["department"])
+    assert dict(zip(rows["department"], rows["n"], strict=True)) == {"x": False, "y": False}
+
+
+def test_difference_guard_finds_the_small_unit_inside_a_region():
+    """Region R (U1, U2) minus units {U1} is U2: the region is refused when U2 is small."""
+    cells = pd.DataFrame({"unit_id": ["U1", "U2", "U3"], "period": "m1",
+                          "department": "x", "n": [9, 3, 20]})
+    region = frozenset({"U1", "U2"})
+    rows, found = difference_guard(cells, ["n"], 5, units=region)
+    assert bool(rows["n"].iloc[0]) and found == ("atom", "unit")
+    rows, found = difference_guard(cells, ["n"], 5, units=frozenset({"U1"}))
+    assert not bool(rows["n"].iloc[0]) and found is None
+
+
+def test_effective_units():
+    units = pd.DataFrame({"unit_id": ["U1", "U2", "U3"], "region": ["N", "N", "S"],
+                          "division": ["A", "B", "A"]})
+    assert effective_units(units) is None
+    assert effective_units(units, regions=["N"]) == {"U1", "U2"}
+    assert effective_units(units, regions=["N"], divisions=["A"]) == {"U1"}
+    assert effective_units(units, unit_ids=["U3"], regions=["N"]) == frozenset()

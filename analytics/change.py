@@ -182,10 +182,23 @@ def _label(res: dict[str, Any]) -> str:
     return f"{direction} {abs(res['diff']):.1f} pts (significant)"
 
 
-def _has(row: pd.Series, cols: tuple[str, ...], min_n: int | None) -> bool:
-    """All columns present and known, and the count (last column) at least ``min_n``."""
-    values = pd.to_numeric(row.reindex(list(cols)), errors="coerce")
-    return bool(values.notna().all() and (min_n is None or values.iloc[-1] >= min_n))
+def _numbers(row: pd.Series, cols: tuple[str, ...]) -> list[float]:
+    """The columns as floats, NaN where missing or not a number (as ``pd.to_numeric``
+    with ``errors="coerce"``), without building a Series per metric."""
+    out = []
+    for col in cols:
+        value = row.get(col)
+        try:
+            out.append(float(value) if value is not None else np.nan)
+        except (TypeError, ValueError):
+            out.append(np.nan)
+    return out
+
+
+def _has(values: list[float], min_n: int | None) -> bool:
+    """All values known, and the count (last value) at least ``min_n``."""
+    return bool(not any(np.isnan(v) for v in values)
+                and (min_n is None or values[-1] >= min_n))
 
 
 def _kpi(kind: str, cols: tuple[str, ...], before: pd.Series, after: pd.Series,
@@ -195,11 +208,11 @@ def _kpi(kind: str, cols: tuple[str, ...], before: pd.Series, after: pd.Series,
              "significant": None, "test": None, "label": NOT_ENOUGH}  # fmt: skip
     # a sd needs two answers; a financial figure has no count
     min_n = {"mean": 2, "financial": None}.get(kind, 1)
-    if not (_has(before, cols, min_n) and _has(after, cols, min_n)):
+    b, a = _numbers(before, cols), _numbers(after, cols)
+    if not (_has(b, min_n) and _has(a, min_n)):
         return empty
-    b, a = before[list(cols)].astype(float), after[list(cols)].astype(float)
     if kind == "financial":
-        res = {**_result(b.iloc[0], a.iloc[0], None, alpha, "none"), "significant": None}
+        res = {**_result(b[0], a[0], None, alpha, "none"), "significant": None}
         return {**res, "label": NO_TEST}
     if kind == "proportion":
         res = proportion_change(*b, *a, alpha=alpha)

@@ -7,6 +7,7 @@ from streamlit.errors import StreamlitAPIException
 
 from analytics import views
 from ui import charts_exec as charts
+from ui.cache_charts import figure
 from ui.cache_exec import cached_alerts, cached_balance, cached_imbalance_history, column_config
 from ui.components import downloads, empty_state
 from ui.session import cached_kpis, guard
@@ -45,10 +46,10 @@ st.caption(f"{period} · {complete} of {len(ranking)} units have all three legs 
 trend = cached_kpis(ctx.version, ctx.filters, ctx.settings_key, ("period",))
 stool = views.stool_picture(trend, ctx.settings, period)
 left, right = st.columns([2, 3])
-left.plotly_chart(charts.stool_figure(stool, ctx.settings.profit_metric), key="stool",
+left.plotly_chart(figure(charts.stool_figure, stool, ctx.settings.profit_metric), key="stool",
                   width="stretch")
 event = right.plotly_chart(
-    charts.balance_scatter(ranking, ctx.settings.targets, ctx.settings.profit_metric),
+    figure(charts.balance_scatter, ranking, ctx.settings.targets, ctx.settings.profit_metric),
     key="balance_scatter", on_select="rerun", selection_mode="points", width="stretch")
 hidden = len(ranking) - int((ranking["esat"].notna() & ranking["csat"].notna()).sum())
 if hidden:
@@ -65,7 +66,8 @@ if len(known) == 0:
     st.stop()
 
 st.subheader("Which units are out of balance")
-st.plotly_chart(charts.imbalance_bar(ranking, threshold), key="imbalance_bar", width="stretch")
+st.plotly_chart(figure(charts.imbalance_bar, ranking, threshold), key="imbalance_bar",
+                width="stretch")
 names = dict(zip(ranking["unit_id"], ranking["unit_name"], strict=True))
 chosen = st.selectbox("Open a unit's detail", ranking["unit_id"].tolist(), index=None,
                       key="balance_unit", placeholder="Choose a unit…",
@@ -79,7 +81,7 @@ downloads(table, f"imbalance_{period}", "imbalance_table")
 
 st.subheader("Balance over time")
 history = cached_imbalance_history(ctx.version, ctx.filters, ctx.settings_key)
-st.plotly_chart(charts.imbalance_over_time(history, threshold), key="imbalance_time",
+st.plotly_chart(figure(charts.imbalance_over_time, history, threshold), key="imbalance_time",
                 width="stretch")
 st.caption("Imbalance = a unit's largest minus smallest z-score of its three legs, each leg "
            "standardised across the units of the month. One month over the threshold is "

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import cache_people as cp
 from ui import charts_people as charts
+from ui.cache_charts import figure
 from ui.components import downloads, empty_state
 from ui.session import guard
 
@@ -33,7 +34,8 @@ trend, drivers, complaints, words = st.tabs(["Trend", "Drivers", "Complaints", "
 with trend:
     months = cp.customer_trend(ctx.version, ctx.filters)
     st.caption(f"Every month from {ctx.filters.period_from} to {ctx.filters.period_to}.")
-    st.plotly_chart(charts.csat_nps_trend(months), key="customers_trend", width="stretch")
+    st.plotly_chart(figure(charts.csat_nps_trend, months), key="customers_trend",
+                    width="stretch")
     downloads(months, "customers_by_month", "customers_trend")
 with drivers:
     cp.drivers_block(cp.customer_drivers(ctx.version, f, ctx.settings_key), "CSAT",
@@ -43,7 +45,7 @@ with complaints:
     if ranked.empty:
         st.info("No complaints in this selection.")
     else:
-        st.plotly_chart(charts.complaints_bars(ranked), key="customers_complaints",
+        st.plotly_chart(figure(charts.complaints_bars, ranked), key="customers_complaints",
                         width="stretch")
         table = charts.complaints_table(ranked)
         st.dataframe(table, hide_index=True, width="stretch", placeholder="none resolved")

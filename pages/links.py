@@ -6,6 +6,7 @@ from analytics import views
 from analytics.chain import what_if
 from ui import cache_exec as cache
 from ui import charts_exec as charts
+from ui.cache_charts import figure
 from ui.components import downloads, empty_state
 from ui.session import guard
 from ui.theme import LEG_SHORT
@@ -39,7 +40,8 @@ for col, (a, b) in zip(columns, LINKS, strict=True):
                  f"{units} units leave {max(n - units + 1, 0)} once each unit's own average "
                  f"is taken out; a correlation needs {s.min_corr_n}).")
         continue
-    col.plotly_chart(charts.lag_profile_chart(profile, fit["lag"] if fit else None, margin),
+    col.plotly_chart(figure(charts.lag_profile_chart, profile, fit["lag"] if fit else None,
+                            margin),
                      key=f"lag_{a}_{b}", width="stretch")
 
 st.caption("Each bar: how closely a unit's month-to-month swings in the first leg go with "
@@ -58,7 +60,7 @@ for col, (a, b) in zip(columns, LINKS, strict=True):
         col.info(f"{LEG_SHORT[a]} → {LEG_SHORT[b]}: not enough data (n = {stats['n']}; a "
                  f"correlation needs at least {s.min_corr_n}).")
         continue
-    col.plotly_chart(charts.pair_scatter(points, stats, a, b, margin), key=f"pair_{a}_{b}",
+    col.plotly_chart(figure(charts.pair_scatter, points, stats, a, b, margin), key=f"pair_{a}_{b}",
                      width="stretch")
 
 st.subheader("What if ESAT rose?")
@@ -72,7 +74,8 @@ units = right.multiselect("Units (all when empty)", sorted(names), key="whatif_u
                           format_func=lambda u: f"{names[u]} ({u})", placeholder="All units")
 st.markdown(views.what_if_sentence(what_if(chain, delta, s), s))
 if chain["esat_to_csat"] is not None:
-    table = views.what_if_units(chain, delta, legs, units, s)
+    table = cache.cached_what_if_units(ctx.version, ctx.filters, ctx.settings_key, delta,
+                                       tuple(units))
     st.dataframe(table[list(charts.WHAT_IF_LABELS)], hide_index=True, width="stretch",
                  column_config=cache.column_config(charts.WHAT_IF_LABELS))
     downloads(table, "what_if", "what_if_table")
@@ -81,7 +84,7 @@ if chain["esat_to_csat"] is not None:
 
 st.subheader("How strong is the evidence?")
 rel = cache.cached_relationships(ctx.version, ctx.filters, ctx.settings_key)
-st.plotly_chart(charts.published_context_chart(views.evidence_table(rel)),
+st.plotly_chart(figure(charts.published_context_chart, views.evidence_table(rel)),
                 key="evidence", width="stretch")
 st.caption("Published figures are for orientation only (Harter, Schmidt & Hayes, 2002, "
            "7,939 business units); ours are the units of the latest month.")

@@ -6,6 +6,7 @@ from analytics.people import BREAKDOWNS
 from analytics.privacy import suppressed_label
 from ui import cache_people as cp
 from ui import charts_people as charts
+from ui.cache_charts import figure
 from ui.components import downloads, empty_state
 from ui.session import guard
 
@@ -41,7 +42,7 @@ groups, items, enps, drivers, words, trend = st.tabs(
 with groups:
     by = st.segmented_control("Break down by", options, format_func=BREAKDOWNS.get,
                               default="department", required=True, key="people_by")
-    st.plotly_chart(charts.esat_csat_bars(cp.people_esat_csat(*key, by), by, min_n),
+    st.plotly_chart(figure(charts.esat_csat_bars, cp.people_esat_csat(*key, by), by, min_n),
                     key="people_bars", width="stretch")
     if by == "department":
         st.caption("CSAT is measured per unit, not per department; see Region, Division "
@@ -62,14 +63,14 @@ with items:
     if heat.empty:
         st.info("No rating items in this selection.")
     else:
-        st.plotly_chart(charts.item_heatmap(heat, heat_by, min_n), key="people_heatmap",
+        st.plotly_chart(figure(charts.item_heatmap, heat, heat_by, min_n), key="people_heatmap",
                         width="stretch")
 with enps:
     dist = cp.people_enps(*key)
     if dist.empty:
         st.info(f"eNPS is hidden ({suppressed_label(min_n)}) or was not asked.")
     else:
-        st.plotly_chart(charts.enps_histogram(dist, s["enps"]), key="people_enps",
+        st.plotly_chart(figure(charts.enps_histogram, dist, s["enps"]), key="people_enps",
                         width="stretch")
 with drivers:
     cp.drivers_block(cp.people_drivers(*key), "ESAT", "people_drivers", "employee_drivers")
@@ -78,6 +79,6 @@ with words:  # employee comments are never downloadable: each is part of one res
 with trend:
     months = cp.people_groups(ctx.version, ctx.filters, ctx.settings_key, "period")
     st.caption(f"Every month from {ctx.filters.period_from} to {ctx.filters.period_to}.")
-    st.plotly_chart(charts.esat_trend(months), key="people_trend", width="stretch")
+    st.plotly_chart(figure(charts.esat_trend, months), key="people_trend", width="stretch")
     if months["suppressed"].any():
         st.caption("Gaps are months whose figures are hidden to protect confidentiality.")

@@ -8,6 +8,7 @@ import streamlit as st
 from analytics import views
 from ui import charts_exec as charts
 from ui import unit_voice
+from ui.cache_charts import figure
 from ui.cache_exec import cached_alerts, cached_balance, cached_unit_history
 from ui.components import downloads, empty_state
 from ui.session import guard
@@ -62,7 +63,7 @@ else:
                      f"{ctx.settings.imbalance_threshold:g} or more")
 
 history = cached_unit_history(ctx.version, peers, ctx.settings_key, unit_id)
-st.plotly_chart(charts.unit_control_chart(history, ctx.settings.profit_metric),
+st.plotly_chart(figure(charts.unit_control_chart, history, ctx.settings.profit_metric),
                 key="unit_history", width="stretch")
 st.caption("ESAT and CSAT are charted as % satisfied so that each month's limits can "
            "follow its number of responses; the cards above show the ESAT index.")

@@ -63,6 +63,23 @@ def cached_summary(version: int, filters: Filters, settings_key: str, period: st
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def cached_period_rows(version: int, filters: Filters, settings_key: str,
+                       period: str) -> pd.DataFrame:
+    """The panel's rows of one month (one per unit), in the panel's order."""
+    panel = cached_panel(version, filters, settings_key)
+    return panel[panel.period == period]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_what_if_units(version: int, filters: Filters, settings_key: str, delta: float,
+                         units: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`analytics.views.what_if_units` of the chain estimate (a test per unit)."""
+    return views.what_if_units(cached_chain(version, filters, settings_key), delta,
+                               cached_legs(version, filters, settings_key), list(units),
+                               _settings(settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def cached_relationships(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     """All three views of every pair of legs."""
     return relationships.relationships(cached_legs(version, filters, settings_key),

@@ -148,12 +148,14 @@ def comment_tables(said: dict[str, Any], key: str, download: bool) -> None:
 def drivers_block(drv: pd.DataFrame, outcome: str, key: str, file_name: str) -> None:
     """Importance x performance chart and table, or why there is nothing to show."""
     from ui import charts_people as charts
+    from ui.cache_charts import figure
 
     if drv.empty or drv["r"].isna().all():
         st.info(f"Not enough data for {outcome} drivers here: each item needs 8 or more "
                 "paired answers, and employee answers a group of 5 or more.")
         return
-    st.plotly_chart(charts.importance_performance(drv, outcome), key=key, width="stretch")
+    st.plotly_chart(figure(charts.importance_performance, drv, outcome), key=key,
+                    width="stretch")
     st.caption(charts.DRIVERS_NOTE.format(outcome=outcome))
     table = charts.drivers_table(drv)
     st.dataframe(table, hide_index=True, width="stretch", placeholder="not enough data")

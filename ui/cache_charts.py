@@ -1,0 +1,29 @@
+"""Plotly figures cached by their inputs: build and validate once, then reuse.
+
+Building a figure validates every array (a 2,000-point scatter takes about 1 s on this
+machine, the balance page's largest single cost on a warm rerun), and ``st.plotly_chart``
+does not validate a Figure object again. So the figure's plain form is cached with
+``st.cache_data`` under the builder's name and arguments, and each rerun wraps it in a
+Figure without validating it a second time: the same spec, sent as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _figure_dict(builder: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    module, _, name = builder.rpartition(".")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs).to_plotly_json()
+
+
+def figure(builder: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Figure:
+    """``builder(*args, **kwargs)``, cached by the arguments (DataFrames hashed by value)."""
+    spec = _figure_dict(f"{builder.__module__}.{builder.__qualname__}", args, kwargs)
+    return go.Figure(spec, _validate=False)

@@ -15,7 +15,7 @@ from bench.common import median_time
 
 ROOT = Path(__file__).resolve().parents[1]
 LARGE_DB = Path(os.environ.get("BENCH_LARGE_DB", ROOT / "bench" / "out" / "large.duckdb"))
-REPEAT = 3
+REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
 WARM_TARGET, COLD_TARGET = 0.3, 2.0
 #: units and financials, then employee and customer files of 6 months each over 60 months
 EXPECTED_BATCHES = 2 + 2 * 10
@@ -65,9 +65,12 @@ def large_db() -> Path:
 
 
 def _pages() -> list[str]:
+    """Every page of the navigation, or those named in ``BENCH_PAGES`` (comma-separated)."""
     from ui.navigation import LAYOUT, PAGES_DIR
 
-    return [file for _s, file, _t, _i in LAYOUT if (PAGES_DIR / file).exists()]
+    wanted = [p.strip() for p in os.environ.get("BENCH_PAGES", "").split(",") if p.strip()]
+    return [file for _s, file, _t, _i in LAYOUT if (PAGES_DIR / file).exists()
+            and (not wanted or file in wanted or file.removesuffix(".py") in wanted)]
 
 
 def baselines(db: Path, pages: list[str]) -> dict[str, float]:

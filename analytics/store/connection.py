@@ -21,7 +21,14 @@ _CONFIG = {
 
 #: DuckDB resource settings, each overridable by an environment variable for a deployment
 #: (``STOOL_DUCKDB_THREADS``, ``STOOL_DUCKDB_MEMORY_LIMIT``). None keeps DuckDB's default
-#: (threads = cores, memory_limit = 80% of RAM). See BENCHMARKS.md, "DuckDB settings".
+#: (threads = cores, memory_limit = 80% of RAM), chosen by measurement on the large demo
+#: (2,000 units x 60 months, ``python -m bench memory``, BENCHMARKS.md "DuckDB settings"):
+#: serving every page peaks at 0.55 GB with the default, 0.56 GB with memory_limit=512MB
+#: and 0.55 GB with preserve_insertion_order=false, so a tighter limit buys nothing while
+#: it could fail a large upload, which loads in this same process; threads=1 made the
+#: pages that scan the 10M response rows (People, Customers) about 2x slower. Insertion
+#: order stays preserved (the default): without it a read with no ORDER BY may return its
+#: rows in a different order from run to run.
 RESOURCE_SETTINGS: dict[str, str | None] = {
     "threads": None,
     "memory_limit": None,

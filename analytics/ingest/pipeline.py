@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from analytics.store.connection import db_path
 from analytics.store.load import BatchMeta, find_identical, overlapping_batches, write_batch
 from analytics.store.queries import database_file, unit_ids
 from analytics.store.validate import (
+    NOT_A_SCORE,
     SCORE,
     Plan,
     column_type,
@@ -65,6 +68,8 @@ class Staged:
     mapping: Mapping
     mapping_source: str  # 'given' | 'saved:<name>' | 'suggested'
     workdir: tempfile.TemporaryDirectory = field(repr=False, default=None)
+    #: the units this upload may hold (a manager's own); None: no restriction
+    allowed_units: frozenset[str] | None = None
 
     def close(self) -> None:
         self.cur.close()
@@ -89,6 +94,9 @@ class Report:
     new_units: list[str]
     identical_batch: int | None
     notes: list[str]
+    #: the mapping checked, and the unit restriction it was checked under
+    mapping: Mapping | None = None
+    allowed_units: frozenset[str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -114,12 +122,37 @@ class Result:
         }
 
 
+def _units(allowed_units: Collection[str] | None) -> frozenset[str] | None:
+    if allowed_units is None:
+        return None
+    if isinstance(allowed_units, str):  # one unit, not its characters
+        return frozenset([allowed_units])
+    return frozenset(str(u) for u in allowed_units)
+
+
 def stage(con: Any, path: str | Path, dataset: str,
-          mapping: Mapping | None = None, file_name: str | None = None) -> Staged:
-    """Read a file into DuckDB temp tables and choose a mapping for it."""
+          mapping: Mapping | None = None, file_name: str | None = None, *,
+          allowed_units: Collection[str] | None = None) -> Staged:
+    """Read a file into DuckDB temp tables and choose a mapping for it.
+
+    ``allowed_units`` (None: any) are the units the uploader may load: :func:`check`
+    reports every row of another unit as a problem of its ``unit_id``.
+    """
     if dataset not in DATASETS:
         raise IngestError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
     path = Path(path)
+    # hashing releases the GIL: it runs while DuckDB reads the file
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest = hashing.submit(sha256_of, path)
+    hashing.shutdown(wait=False)
+    try:
+        return _stage(con, path, dataset, mapping, file_name, digest, _units(allowed_units))
+    finally:
+        digest.cancel()
+
+
+def _stage(con: Any, path: Path, dataset: str, mapping: Mapping | None,
+           file_name: str | None, digest: Any, allowed: frozenset[str] | None) -> Staged:
     workdir = tempfile.TemporaryDirectory(prefix="stool-ingest-")
     try:
         prepared = read.prepare(path, workdir.name)
@@ -149,12 +182,23 @@ def stage(con: Any, path: str | Path, dataset: str,
         else:
             mapping = suggest_mapping(dataset, columns, prepared.question_texts, sample)
             source = "suggested"
-    return Staged(cur, con, dataset, path, file_name or path.name, sha256_of(path), prepared,
-                  columns, n_rows, sample, mapping, source, workdir)
+    try:
+        sha256 = digest.result()
+    except OSError as exc:
+        cur.close()
+        workdir.cleanup()
+        raise IngestError(f"The file '{path.name}' could not be read ({exc}).") from exc
+    return Staged(cur, con, dataset, path, file_name or path.name, sha256, prepared,
+                  columns, n_rows, sample, mapping, source, workdir, allowed)
 
 
-def plan_for(staged: Staged, mapping: Mapping) -> Plan:
-    """Resolve a mapping against the staged file: sources, constants, scales, text codes."""
+def plan_for(staged: Staged, mapping: Mapping, coded: Collection[str] | None = None) -> Plan:
+    """Resolve a mapping against the staged file: sources, constants, scales, text codes.
+
+    Text answers are looked for in the rating columns named in ``coded`` (default: all):
+    :func:`check` names only those where typing found text, so a file of numbers costs no
+    scan for them.
+    """
     unknown = sorted(set(mapping.columns) - set(staged.columns))
     if unknown:
         raise IngestError(f"The mapping names columns the file does not have: {unknown}")
@@ -171,7 +215,8 @@ def plan_for(staged: Staged, mapping: Mapping) -> Plan:
                 {k: tuple(v) for k, v in mapping.scales.items()},
                 mapping.date_format, staged.prepared.decimal_comma)
     for target, src in sources.items():
-        if column_type(staged.dataset, target) != SCORE:
+        if column_type(staged.dataset, target) != SCORE or (
+                coded is not None and src not in coded):
             continue
         values = staging.distinct_values(staged.cur, src)
         texts = [v for v in values if _not_number(v)]
@@ -192,22 +237,38 @@ def _not_number(value: str) -> bool:
     return False
 
 
-def check(staged: Staged, mapping: Mapping | None = None) -> Report:
-    """Validate the staged file under ``mapping``; nothing is written."""
+def check(staged: Staged, mapping: Mapping | None = None, *,
+          allowed_units: Collection[str] | None = None) -> Report:
+    """Validate the staged file under ``mapping``; nothing is written.
+
+    ``allowed_units`` (default: those given to :func:`stage`; None: any) are the units
+    the uploader may load; a row of any other unit is a problem of its ``unit_id``.
+    """
     mapping = mapping or staged.mapping
-    plan = plan_for(staged, mapping)
+    allowed = _units(allowed_units) if allowed_units is not None else staged.allowed_units
+    plan = plan_for(staged, mapping, coded=())
+    plan.allowed_units = None if allowed is None else tuple(sorted(allowed))
     missing = missing_required(staged.dataset, mapping)
     empty = pd.DataFrame(columns=["row", "column", "value", "reason"])
     if missing:
         return Report(plan, missing, {}, empty, staged.n_rows, 0, staged.n_rows,
                       pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), [], None,
-                      list(staged.prepared.notes))
+                      list(staged.prepared.notes), mapping, allowed)
     identical = find_identical(staged.con, staged.dataset, staged.sha256)
     validate(staged.cur, plan, transaction_level=mapping.transaction_level)
+    # rating columns with text in them: code their answers and check again
+    texts = staging.problem_columns(staged.cur, NOT_A_SCORE)
+    if texts:
+        coded = plan_for(staged, mapping, coded=texts)
+        if coded.codes:
+            coded.allowed_units, plan = plan.allowed_units, coded
+            validate(staged.cur, plan, transaction_level=mapping.transaction_level)
     staging.build_stage(staged.cur, plan, transaction_level=mapping.transaction_level)
-    replaces = overlapping_batches(staged.cur, staged.dataset, "_stage")
+    staging.build_scope(staged.cur)
+    replaces = overlapping_batches(staged.cur, staged.dataset, "_stage", scope="_stage_scope")
     if stored_duplicates(staged.cur, plan, replaces.batch_id.astype(int).tolist()):
         staging.build_stage(staged.cur, plan, transaction_level=mapping.transaction_level)
+        staging.build_scope(staged.cur)
     kept, bad = staging.stage_counts(staged.cur)
     counts = problem_counts(staged.cur)
     problems = staging.problems(staged.cur, staged.prepared.source_row_offset)
@@ -216,13 +277,21 @@ def check(staged: Staged, mapping: Mapping | None = None) -> Report:
     new_units = sorted(set(scope.unit_id) - known) if len(scope) else []
     return Report(plan, [], counts, problems, staged.n_rows, kept, bad,
                   staging.stage_preview(staged.cur), scope, replaces, new_units, identical,
-                  list(staged.prepared.notes))
+                  list(staged.prepared.notes), mapping, allowed)
 
 
 def commit(staged: Staged, report: Report, *, on_error: str = "reject",
            uploaded_by: str = "local", is_demo: bool = False, replace: bool = True,
-           progress=None) -> Result:
-    """Write the checked rows in one transaction (or refuse, changing nothing)."""
+           progress=None, allowed_units: Collection[str] | None = None) -> Result:
+    """Write the checked rows in one transaction (or refuse, changing nothing).
+
+    With ``allowed_units``, a report checked without that restriction (or with a wider
+    one) is checked again under it first, so no row of another unit can load.
+    """
+    allowed = _units(allowed_units)
+    if allowed is not None and (report.allowed_units is None
+                                or not report.allowed_units <= allowed):
+        report = check(staged, report.mapping, allowed_units=allowed)
     errors = _error_dicts(report.problems)
     if report.missing:
         return Result("rejected", None, 0, report.n_rows,
@@ -252,7 +321,8 @@ def commit(staged: Staged, report: Report, *, on_error: str = "reject",
         BatchMeta(staged.dataset, staged.file_name, staged.sha256, uploaded_by,
                   report.rows_bad, is_demo),
         "_stage", "_stage_items" if items else None, rejected, replace_ids, progress,
-        same_cursor=True, item_scales="_stage_item_scales" if items else None)
+        same_cursor=True, item_scales="_stage_item_scales" if items else None,
+        scope="_stage_scope")
     return Result("loaded", batch_id, report.rows_ok, report.rows_bad, errors, replace_ids)
 
 
@@ -280,9 +350,13 @@ def archive(staged: Staged) -> Path:
 def ingest_file(con: Any, path: str | Path, dataset: str,
                 mapping: Mapping | None = None, *, on_error: str = "reject",
                 dry_run: bool = False, uploaded_by: str = "local", is_demo: bool = False,
-                file_name: str | None = None) -> tuple[Result, Report]:
-    """Stage, check and (unless ``dry_run``) load one file: the command line's engine."""
-    staged = stage(con, path, dataset, mapping, file_name)
+                file_name: str | None = None,
+                allowed_units: Collection[str] | None = None) -> tuple[Result, Report]:
+    """Stage, check and (unless ``dry_run``) load one file: the command line's engine.
+
+    ``allowed_units`` (None: any) refuses rows of other units, as :func:`check` does.
+    """
+    staged = stage(con, path, dataset, mapping, file_name, allowed_units=allowed_units)
     try:
         report = check(staged)
         if dry_run:

@@ -120,12 +120,17 @@ class BatchMeta:
     note: str = ""
 
 
-def _scope_sql(dataset: str) -> str:
+def _scope_sql(dataset: str, scope: str | None = None) -> str:
+    """The unit × months of ``_stage``; ``scope`` names a table that holds them already
+    (unit_id, period, rows), as the ingest code builds once per upload."""
+    units = f"(SELECT DISTINCT unit_id FROM {scope or '_stage'})"
     if dataset == "units":
         return (
-            "SELECT DISTINCT s.unit_id, m.period FROM _stage s "
+            f"SELECT DISTINCT s.unit_id, m.period FROM {units} s "
             "JOIN (SELECT DISTINCT unit_id, period FROM unit_month) m USING (unit_id)"
         )
+    if scope:
+        return f"SELECT unit_id, period FROM {scope}"
     return "SELECT DISTINCT unit_id, period FROM _stage"
 
 
@@ -140,11 +145,13 @@ def find_identical(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str) ->
 
 
 def overlapping_batches(
-    con: duckdb.DuckDBPyConnection, dataset: str, stage: pd.DataFrame | str
+    con: duckdb.DuckDBPyConnection, dataset: str, stage: pd.DataFrame | str,
+    *, scope: str | None = None,
 ) -> pd.DataFrame:
     """Loaded batches of ``dataset`` that share a unit × month with the staged rows.
 
-    ``con`` is the cursor that staged the upload (its temp tables are visible there).
+    ``con`` is the cursor that staged the upload (its temp tables are visible there);
+    ``scope`` an ingest-chosen table of the staged unit × months (see ``_scope_sql``).
     Returns columns batch_id, file_name, uploaded_at, rows_loaded, n_overlap.
     """
     cur = con
@@ -153,7 +160,7 @@ def overlapping_batches(
         f"""SELECT b.batch_id, b.file_name, b.uploaded_at, b.rows_loaded,
                    count(*) AS n_overlap
             FROM batches b JOIN batch_scope s USING (batch_id)
-            JOIN ({_scope_sql(dataset)}) n USING (unit_id, period)
+            JOIN ({_scope_sql(dataset, scope)}) n USING (unit_id, period)
             WHERE b.dataset = $d AND b.status = 'loaded' AND $d <> 'units'
             GROUP BY ALL ORDER BY b.batch_id""",
         {"d": dataset},
@@ -179,6 +186,7 @@ def write_batch(
     *,
     same_cursor: bool = False,
     item_scales: pd.DataFrame | str | None = None,
+    scope: str | None = None,
 ) -> int:
     """Write one batch in a single transaction and refresh the touched summary rows.
 
@@ -186,7 +194,9 @@ def write_batch(
     ``STORED_COLUMNS``; absent optional ones are NULL); ``items`` the long rating items
     (row_no, item, value, and lo, hi unless ``item_scales`` gives each item's scale as
     item, lo, hi); ``rejected`` the rows kept back (row_no, column_name, value, reason);
-    ``replace`` the batch ids this one supersedes. Either all of it lands or none of it.
+    ``replace`` the batch ids this one supersedes; ``scope`` an ingest-chosen table of
+    the staged unit × months with their row counts (unit_id, period, rows), so the
+    staged rows are not grouped again. Either all of it lands or none of it.
     Returns the new batch id.
     """
     if meta.dataset not in DATASETS:
@@ -216,15 +226,16 @@ def write_batch(
             )
             # Units not yet known are created from the first upload that names them.
             cur.execute(
-                """INSERT INTO units (unit_id, unit_name, batch_id)
-                   SELECT DISTINCT unit_id, unit_id, $b FROM _stage
+                f"""INSERT INTO units (unit_id, unit_name, batch_id)
+                   SELECT DISTINCT unit_id, unit_id, $b FROM {scope or '_stage'}
                    WHERE unit_id NOT IN (SELECT unit_id FROM units)""",
                 {"b": batch_id},
             )
         if items is not None and meta.dataset in ITEM_TABLES:
             step(0.4, "Writing rating items")
             _write_items(cur, meta.dataset, batch_id, items, item_scales)
-        rows_loaded = cur.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
+        count = f"SELECT sum(rows) FROM {scope}" if scope else "SELECT count(*) FROM _stage"
+        rows_loaded = cur.execute(count).fetchall()[0][0]
         cur.execute(
             "INSERT INTO batches VALUES ($b, $d, $f, $h, $u, $t, $n, $r, 'loaded', $demo,"
             " NULL, $note)",
@@ -236,7 +247,8 @@ def write_batch(
             },
         )
         cur.execute(
-            f"INSERT INTO batch_scope SELECT $b, unit_id, period FROM ({_scope_sql(meta.dataset)})",
+            "INSERT INTO batch_scope SELECT $b, unit_id, period "
+            f"FROM ({_scope_sql(meta.dataset, scope)})",
             {"b": batch_id},
         )
         if rejected is not None and len(rejected):

@@ -108,8 +108,17 @@ def raw_count(cur: duckdb.DuckDBPyConnection) -> int:
 
 def raw_sample(cur: duckdb.DuckDBPyConnection, n: int = 200) -> pd.DataFrame:
     """The first ``n`` data rows as text, for mapping suggestions."""
-    return cur.execute("SELECT * EXCLUDE (_row) FROM _raw ORDER BY _row LIMIT $n",
-                       {"n": n}).df()
+    # a filter on _row before the sort: a top-n of all rows copies every cell once
+    return cur.execute(
+        "SELECT * EXCLUDE (_row) FROM _raw WHERE _row <= (SELECT max(_row) FROM "
+        "(SELECT _row FROM _raw ORDER BY _row LIMIT $n)) ORDER BY _row", {"n": n}).df()
+
+
+def problem_columns(cur: duckdb.DuckDBPyConnection, reason: str) -> set[str]:
+    """The columns (as the file names them) with a problem of this reason."""
+    return {r[0] for r in cur.execute(
+        "SELECT DISTINCT column_name FROM _problems WHERE reason = $r", {"r": reason}
+    ).fetchall()}
 
 
 def distinct_values(cur: duckdb.DuckDBPyConnection, column: str, limit: int = 50) -> list[str]:
@@ -184,7 +193,7 @@ def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
 
 
 def stage_counts(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(rows kept, rows rejected) of the staged upload."""
+    """(rows kept, rows rejected) of the staged upload (after :func:`build_scope`)."""
     kept = cur.execute("SELECT count(*) FROM _clean").fetchall()[0][0]
     rejected = cur.execute("SELECT count(DISTINCT row_no) FROM _problems").fetchall()[0][0]
     return kept, rejected
@@ -222,21 +231,30 @@ def _financial_stage(cur: duckdb.DuckDBPyConnection, targets: list[str],
 
 def stage_preview(cur: duckdb.DuckDBPyConnection, n: int = 20) -> pd.DataFrame:
     """The first mapped rows as they will be stored."""
-    order = "row_no" if any(r[0] == "row_no" for r in cur.execute("DESCRIBE _stage").fetchall()) \
-        else "ALL"
-    return cur.execute(f"SELECT * FROM _stage ORDER BY {order} LIMIT $n", {"n": n}).df()
+    if any(r[0] == "row_no" for r in cur.execute("DESCRIBE _stage").fetchall()):
+        # the first n row numbers first: a top-n of whole rows copies every row
+        return cur.execute(
+            "SELECT * FROM _stage WHERE row_no <= (SELECT max(row_no) FROM "
+            "(SELECT row_no FROM _stage ORDER BY row_no LIMIT $n)) ORDER BY row_no",
+            {"n": n}).df()
+    return cur.execute("SELECT * FROM _stage ORDER BY ALL LIMIT $n", {"n": n}).df()
+
+
+def build_scope(cur: duckdb.DuckDBPyConnection) -> None:
+    """``_stage_scope``: the unit_id, period pairs of ``_stage`` with row counts, once.
+
+    The overlap check, the report and the batch's scope all read it, instead of each
+    grouping the staged rows again.
+    """
+    has_period = any(r[0] == "period" for r in cur.execute("DESCRIBE _stage").fetchall())
+    period = "period" if has_period else "NULL::VARCHAR AS period"  # units: no months
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _stage_scope AS SELECT unit_id, {period}, "
+                "count(*) AS rows FROM _stage GROUP BY ALL")
 
 
 def stage_scope(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """scope_df: the unit_id, period pairs the staged rows cover, with row counts."""
-    has_period = any(r[0] == "period" for r in cur.execute("DESCRIBE _stage").fetchall())
-    if not has_period:  # a units list: no months
-        return cur.execute(
-            "SELECT unit_id, NULL::VARCHAR AS period, count(*) AS rows FROM _stage "
-            "GROUP BY ALL ORDER BY ALL").df()
-    return cur.execute(
-        "SELECT unit_id, period, count(*) AS rows FROM _stage GROUP BY ALL ORDER BY ALL"
-    ).df()
+    return cur.execute("SELECT * FROM _stage_scope ORDER BY ALL").df()
 
 def has_items(cur: duckdb.DuckDBPyConnection) -> bool:
     """Whether the staged upload has rating items."""

@@ -54,6 +54,7 @@ NUMERIC_MISSING_CODES = (-1.0, -2.0, -99.0)
 DEFAULT_SCALES = {"esat": (1.0, 5.0), "csat": (1.0, 5.0), "enps": (0.0, 10.0),
                   "nps": (0.0, 10.0)}
 MAX_TEXT = 5000
+NOT_A_SCORE = "not a number: not a score or a recognised answer"
 FORMULA_PATTERN = r"^[=@]|^[+\-][^0-9\s.,]"
 
 
@@ -86,6 +87,8 @@ class Plan:
     decimal_comma: bool = False
     #: target -> {normalised text label: code} for text answers on rating scales
     codes: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the units the uploader may load (a manager's own); None: no restriction
+    allowed_units: tuple[str, ...] | None = None
 
     def targets(self) -> list[str]:
         return sorted(set(self.sources) | set(self.constants))
@@ -105,8 +108,24 @@ def _src(plan: Plan, target: str) -> str:
     return f"$const_{plan.targets().index(target)}"
 
 
+#: first characters of the missing tokens, both cases: a cell starting with anything else
+#: is not one, and testing that first is far cheaper than lower() and a list search
+_TOKEN_STARTS = ", ".join(sorted({str(ord(c)) for t in MISSING_TOKENS if t
+                                  for c in (t[0].lower(), t[0].upper())}))
+# Cheap test first, as CASE: DuckDB evaluates both sides of an AND inside an expression,
+# but a CASE branch only for the rows that reach it.
+
+
 def _missing(expr: str) -> str:
-    return f"({expr} IS NULL OR list_contains($missing_tokens, lower({expr})))"
+    return (f"(CASE WHEN {expr} IS NULL THEN TRUE "
+            f"WHEN strlen({expr}) = 0 OR ascii({expr}) IN ({_TOKEN_STARTS}) "
+            f"THEN list_contains($missing_tokens, lower({expr})) ELSE FALSE END)")
+
+
+def _formula(expr: str) -> str:
+    """A cell a spreadsheet would run as a formula."""
+    return (f"(CASE WHEN ascii({expr}) IN ({', '.join(str(ord(c)) for c in '=@+-')}) "
+            f"THEN regexp_matches({expr}, '{FORMULA_PATTERN}') ELSE FALSE END)")
 
 
 def _number(plan: Plan, expr: str) -> str:
@@ -133,7 +152,8 @@ def _typed_expr(plan: Plan, target: str, kind: str) -> str:
     if kind == SCORE:
         lo, _hi = plan.scale(target)
         coded = f"c__{_safe(target)}.code" if plan.codes.get(target) else "NULL"
-        missing_code = f"list_contains($missing_codes, {fast})" if lo >= 0 else "FALSE"
+        codes = ", ".join(repr(c) for c in NUMERIC_MISSING_CODES)  # our constants
+        missing_code = f"{fast} IN ({codes})" if lo >= 0 else "FALSE"
         return (
             f"CASE WHEN isfinite({fast}) THEN CASE WHEN {missing_code} THEN NULL ELSE {fast} "
             f"END WHEN {_missing(raw)} THEN NULL "
@@ -169,14 +189,17 @@ def _safe(target: str) -> str:
 
 def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None = None,
              transaction_level: bool = False) -> dict[str, int]:
-    """Build ``_typed`` and ``_problems`` from ``_raw``; return counts per reason."""
+    """Build ``_typed`` and ``_problems`` from ``_raw``; return counts per reason.
+
+    One statement types every cell into ``_typed`` (beside its text); one more scan of
+    it finds every per-cell problem (:func:`_problem_rows`).
+    """
     dataset = plan.dataset
     kinds = {t: column_type(dataset, t) for t in plan.targets()}
     if "period" not in kinds and "response_date" in kinds:
         kinds["period"] = PERIOD
     params: dict[str, object] = {
         "missing_tokens": list(MISSING_TOKENS),
-        "missing_codes": list(NUMERIC_MISSING_CODES),
     }
     for i, t in enumerate(plan.targets()):
         if t in plan.constants:
@@ -188,6 +211,7 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
     src_cols = [f"{_src(plan, t)} AS src__{_safe(t)}" for t in plan.targets()]
     if "period" in kinds and "period" not in plan.targets():
         src_cols.append("src__response_date AS src__period")  # the month of the date
+    source = f"(SELECT _row, {', '.join(src_cols)} FROM _raw)"
     joins, code_frames = [], []
     for t, mapping in plan.codes.items():
         if mapping and kinds.get(t) == SCORE:
@@ -204,30 +228,60 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
     cur.register("_codes", codes)
     typed = [f"{_typed_expr(plan, t, k)} AS {quote_ident(t)}" for t, k in kinds.items()]
     sql = (f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _src.*, {', '.join(typed)} "
-           f"FROM (SELECT _row, {', '.join(src_cols)} FROM _raw) AS _src {' '.join(joins)}")
+           f"FROM {source} AS _src {' '.join(joins)}")
     cur.execute(sql, _bind(sql, params))
-    checks = _checks(plan, kinds, today or dt.date.today())
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE _problems (row_no INTEGER, column_name VARCHAR, "
         "value VARCHAR, reason VARCHAR)"
     )
-    for check_sql, extra in checks:
-        sql = f"INSERT INTO _problems {check_sql}"
-        cur.execute(sql, _bind(sql, {**params, **extra}))
+    _problem_rows(cur, _checks(plan, kinds, today or dt.date.today()), params)
     _duplicates(cur, plan, kinds, transaction_level)
     return problem_counts(cur)
 
 
-def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple[str, dict]]:
-    out: list[tuple[str, dict]] = []
+class Sql(str):
+    """A reason given as a SQL expression (it names the value) rather than as text."""
+
+
+def _problem_rows(cur: duckdb.DuckDBPyConnection, checks: list[tuple],
+                  params: dict[str, object]) -> None:
+    """Insert every per-cell problem into ``_problems`` in one scan of ``_typed``.
+
+    One OR of all the checks drops the rows that pass them all (nearly every row); each
+    remaining row becomes a problem row per check it fails. (The checks read the
+    materialised ``_typed``: over the query that types the cells, the optimiser would
+    type a cell again for every check that names it.)
+    """
+    if not checks:
+        return
+    params = dict(params)
+    for *_, extra in checks:
+        params.update(extra)
+    entries = []
+    for i, (condition, column, value, reason, _extra) in enumerate(checks):
+        params[f"col_{i}"] = column
+        if isinstance(reason, Sql):
+            reason_sql = str(reason)
+        else:
+            reason_sql, params[f"reason_{i}"] = f"$reason_{i}", reason
+        entries.append(f"CASE WHEN {condition} THEN {{'column_name': "
+                       f"$col_{i}, 'value': {value}::VARCHAR, 'reason': {reason_sql}}} END")
+    failed = " OR ".join(f"({c[0]})" for c in checks)  # NULL: passed
+    sql = f"""INSERT INTO _problems
+              SELECT _row, p.column_name, p.value, p.reason FROM (
+                  SELECT _row, unnest(list_filter([{', '.join(entries)}],
+                                                  x -> x IS NOT NULL)) AS p
+                  FROM _typed WHERE {failed})"""
+    cur.execute(sql, _bind(sql, params))
+
+
+def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple]:
+    """(condition, column label, value expression, reason, extra parameters) per check."""
+    out: list[tuple] = []
     label = {t: plan.sources.get(t, t) for t in kinds}
 
     def add(target: str, condition: str, reason: str, extra: dict | None = None) -> None:
-        raw = f"src__{_safe(target)}"
-        out.append((
-            f"SELECT _row, $col, {raw}, $reason FROM _typed WHERE {condition}",
-            {"col": label[target], "reason": reason, **(extra or {})},
-        ))
+        out.append((condition, label[target], f"src__{_safe(target)}", reason, extra or {}))
 
     for t in REQUIRED[plan.dataset]:
         if t in kinds:
@@ -235,13 +289,13 @@ def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple[str
                 "missing required value")
     for t, kind in kinds.items():
         q, raw = quote_ident(t), f"src__{_safe(t)}"
-        unreadable = f"{q} IS NULL AND {raw} IS NOT NULL AND NOT {_missing(raw)}"
+        unreadable = (f"CASE WHEN {q} IS NULL AND {raw} IS NOT NULL THEN NOT {_missing(raw)} "
+                      "ELSE FALSE END")
         if kind == SCORE:
             lo, hi = plan.scale(t)
-            add(t, f"{unreadable} AND NOT coalesce(TRY_CAST({raw} AS DOUBLE) IN "
+            add(t, f"({unreadable}) AND NOT coalesce(TRY_CAST({raw} AS DOUBLE) IN "
                    f"({', '.join(str(c) for c in NUMERIC_MISSING_CODES)}) AND {lo} >= 0, "
-                   "FALSE)",
-                "not a number: not a score or a recognised answer")
+                   "FALSE)", NOT_A_SCORE)
             add(t, f"{q} < {lo} OR {q} > {hi}",
                 f"outside its scale: expected {lo:g} to {hi:g}")
         elif kind == NUMBER:
@@ -249,11 +303,12 @@ def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple[str
         elif kind == BOOL:
             add(t, unreadable, "not yes/no: expected yes, no, true, false, 1 or 0")
         elif kind in (DATE, PERIOD):
-            ambiguous = (f"{q} IS NULL AND $date_format_missing AND "
-                         f"regexp_matches({raw}, '^\\d{{1,2}}[/.]\\d{{1,2}}[/.]\\d{{2,4}}')")
+            ambiguous = (f"CASE WHEN {q} IS NULL AND $date_format_missing THEN "
+                         f"regexp_matches({raw}, '^\\d{{1,2}}[/.]\\d{{1,2}}[/.]\\d{{2,4}}') "
+                         "ELSE FALSE END")
             add(t, ambiguous, "ambiguous day/month order: choose a date format",
                 {"date_format_missing": plan.date_format is None})
-            add(t, f"{unreadable} AND NOT ({ambiguous})",
+            add(t, f"({unreadable}) AND NOT ({ambiguous})",
                 "unparseable date" if kind == DATE else "unparseable month: expected YYYY-MM",
                 {"date_format_missing": plan.date_format is None})
             if kind == DATE:
@@ -264,12 +319,17 @@ def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple[str
         elif kind == TEXT:
             add(t, f"length({raw}) > {MAX_TEXT}",
                 f"text too long: over {MAX_TEXT:,} characters")
-            add(t, f"regexp_matches({raw}, '{FORMULA_PATTERN}')",
-                "looks like a spreadsheet formula (starts with = + - or @)")
+            add(t, _formula(raw), "looks like a spreadsheet formula (starts with = + - or @)")
     for t in ("revenue", "cost_of_sales", "operating_costs", "headcount",
               "resolution_hours"):
         if t in kinds:
             add(t, f"{quote_ident(t)} < 0", "negative value")
+    if plan.allowed_units is not None and "unit_id" in kinds:
+        # the loader's own refusal of another unit's rows (a manager uploads for theirs)
+        out.append(("unit_id IS NOT NULL AND "
+                    "NOT list_contains($allowed_units::VARCHAR[], unit_id)", "unit_id", "unit_id",
+                    Sql("'unit ''' || unit_id || ''' is not one of your units'"),
+                    {"allowed_units": list(plan.allowed_units)}))
     return out
 
 

@@ -30,6 +30,19 @@ SESSIONS = 20
 ROUNDS = 3
 
 
+def _share_script_cache() -> None:
+    """One compiled script for every session, as a server has (``Runtime`` holds one
+    ``ScriptCache``); AppTest makes one per instance, and 20 threads compiling at once hit
+    CPython 3.11's ``SystemError: AST constructor recursion depth mismatch``."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    for module in (app_test, local_script_runner):
+        if hasattr(module, "ScriptCache"):
+            module.ScriptCache = lambda: shared
+
+
 def _session(page: str, barrier: threading.Barrier, out: list, i: int) -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -85,6 +98,7 @@ def main() -> None:
     db = large_db()
     os.environ["STOOL_DB"] = str(db)
     set_log_level("error")  # "No runtime found" on every bare run
+    _share_script_cache()
     print(f"concurrency: {db} ({db.stat().st_size / 1e6:,.0f} MB), {os.cpu_count()} cores; "
           f"{SESSIONS} AppTest sessions in threads, overview, {ROUNDS} rounds")
     round_of(1, cold=False)  # untimed: imports and the first script run of the process

@@ -54,8 +54,11 @@ KEYS = {"unit_id": ("unit_id", "Unit"), "period": ("period", "Month"),
 @pytest.fixture(scope="module", autouse=True)
 def write_counts():
     yield
+    if not COUNTS:  # a partial run (-k) leaves the last full run's counts alone
+        return
     COUNTS_FILE.parent.mkdir(exist_ok=True)
-    COUNTS_FILE.write_text(json.dumps(COUNTS, indent=2, sort_keys=True) + "\n")
+    old = json.loads(COUNTS_FILE.read_text()) if COUNTS_FILE.exists() else {}
+    COUNTS_FILE.write_text(json.dumps({**old, **COUNTS}, indent=2, sort_keys=True) + "\n")
 
 
 @pytest.fixture(autouse=True)
@@ -197,3 +200,18 @@ def test_the_small_department_through_the_sidebar_widgets(small_db, downloads):
 def test_pages_checked_cover_every_page_but_uploads_and_admin():
     pages = {p.stem for p in (ROOT / "pages").glob("*.py")}
     assert pages - set(PAGES) == {"upload", "data"}
+
+
+def test_the_page_check_catches_an_unprotected_read(small_db, downloads, monkeypatch):
+    """With the panel read unprotected, the Overview's unit table gives U6 (4) away."""
+    from analytics import data
+    from analytics.store import queries
+
+    monkeypatch.setattr(data, "panel", lambda con, f, s: queries.panel(
+        con, data.unit_filters(f)).assign(suppressed=False))
+    truth = Truth(employee_frame(), UNITS)
+    at = _run("overview", {})
+    assert not at.exception
+    found = violations(_page_book(at, "overview", {}, truth, downloads), MIN_N,
+                       MIN_COMMENTS)
+    assert any(v.startswith("small: esat of 4 responses") and "U6" in v for v in found)

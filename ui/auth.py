@@ -137,7 +137,7 @@ def sidebar(user: User) -> None:
         st.caption(f"Signed in as **{user.name}** ({user.role}{scope})")
         if st.button("Sign out", key="sign_out"):
             if mode == "password":
-                st.session_state.pop(SESSION_KEY, None)
+                st.session_state.clear()  # the filters and a staged upload go too
                 st.rerun()
             else:
                 st.logout()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from pathlib import Path
 
@@ -21,14 +20,6 @@ DATASET_LABELS = {"employee": "Employee survey", "customer": "Customer survey",
 IGNORE = "ignore"
 
 
-def _unit_limit(fn, user: auth.User) -> dict:
-    """``allowed_units=`` for a pipeline step that accepts it (the loader's own refusal of
-    another unit's rows); {} for a step that does not (yet) take it."""
-    if "allowed_units" not in inspect.signature(fn).parameters:
-        return {}
-    return {"allowed_units": auth.allowed_units(user)}
-
-
 def outside_scope(report: pipeline.Report, user: auth.User) -> list[str]:
     """The units of a checked file that ``user`` may not load (a manager's other units)."""
     allowed = auth.allowed_units(user)
@@ -44,12 +35,12 @@ def commit(staged: pipeline.Staged, report: pipeline.Report, user: auth.User,
     if bad := outside_scope(report, user):
         raise auth.PermissionDenied(f"{user.name} may not load units {', '.join(bad)}")
     return pipeline.commit(staged, report, uploaded_by=user.name,
-                           **_unit_limit(pipeline.commit, user), **kwargs)
+                           allowed_units=auth.allowed_units(user), **kwargs)
 
 
 def staged_for(con, upload, dataset: str, user: auth.User = auth.LOCAL) -> pipeline.Staged:
     """Stage an uploaded file once per (file, dataset); kept in the session until loaded."""
-    key = (upload.file_id, dataset)
+    key = (upload.file_id, dataset, auth.allowed_units(user))
     current = st.session_state.get("staged")
     if current is not None and current[0] == key:
         return current[1]
@@ -58,7 +49,7 @@ def staged_for(con, upload, dataset: str, user: auth.User = auth.LOCAL) -> pipel
     path = folder / Path(upload.name).name
     path.write_bytes(upload.getbuffer())
     staged = pipeline.stage(con, path, dataset, file_name=upload.name,
-                            **_unit_limit(pipeline.stage, user))
+                            allowed_units=auth.allowed_units(user))
     st.session_state["staged"] = (key, staged, folder)
     return staged
 
@@ -160,7 +151,7 @@ def check(staged: pipeline.Staged, mapping: Mapping,
     if cached is not None and cached[0] == key:
         return cached[1]
     with st.spinner("Checking every row…"):
-        report = pipeline.check(staged, mapping, **_unit_limit(pipeline.check, user))
+        report = pipeline.check(staged, mapping, allowed_units=auth.allowed_units(user))
     st.session_state["checked"] = (key, report)
     return report
 

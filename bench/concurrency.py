@@ -43,6 +43,25 @@ def _share_script_cache() -> None:
             module.ScriptCache = lambda: shared
 
 
+def _keep_runtime() -> None:
+    """AppTest sets the process-global ``Runtime._instance`` to its mock for a run and to
+    None after it, so a session finishing first pulled the runtime from under the others
+    ("Runtime hasn't been created!"). A server has one Runtime for all sessions: here the
+    last mock stays in place."""
+    from streamlit.runtime.runtime import Runtime
+
+    original = Runtime.instance.__func__
+    last: list = []
+
+    def instance(cls):  # noqa: ANN001, ANN202
+        if cls._instance is not None:
+            last[:] = [cls._instance]
+            return cls._instance
+        return last[0] if last else original(cls)
+
+    Runtime.instance = classmethod(instance)
+
+
 def _session(page: str, barrier: threading.Barrier, out: list, i: int) -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -99,6 +118,7 @@ def main() -> None:
     os.environ["STOOL_DB"] = str(db)
     set_log_level("error")  # "No runtime found" on every bare run
     _share_script_cache()
+    _keep_runtime()
     print(f"concurrency: {db} ({db.stat().st_size / 1e6:,.0f} MB), {os.cpu_count()} cores; "
           f"{SESSIONS} AppTest sessions in threads, overview, {ROUNDS} rounds")
     round_of(1, cold=False)  # untimed: imports and the first script run of the process

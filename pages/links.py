@@ -83,8 +83,8 @@ if chain["esat_to_csat"] is not None:
                "hold for it; ESAT is capped at 100 and CSAT kept within 0-100.")
 
 st.subheader("How strong is the evidence?")
-rel = cache.cached_relationships(ctx.version, ctx.filters, ctx.settings_key)
-st.plotly_chart(figure(charts.published_context_chart, views.evidence_table(rel)),
+evidence = cache.cached_evidence(ctx.version, ctx.filters, ctx.settings_key)
+st.plotly_chart(figure(charts.published_context_chart, evidence),
                 key="evidence", width="stretch")
 st.caption("Published figures are for orientation only (Harter, Schmidt & Hayes, 2002, "
            "7,939 business units); ours are the units of the latest month.")

@@ -87,6 +87,12 @@ def cached_relationships(version: int, filters: Filters, settings_key: str) -> p
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def cached_evidence(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
+    """:func:`analytics.views.evidence_table` of the relationships."""
+    return views.evidence_table(cached_relationships(version, filters, settings_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def cached_lag_profile(version: int, filters: Filters, settings_key: str,
                        a: str, b: str) -> pd.DataFrame:
     """Within-unit r of ``a`` at t - k with ``b`` at t, k = 0..max_lag."""

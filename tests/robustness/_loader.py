@@ -32,6 +32,9 @@ KNOWN_BUGS: dict[str, re.Pattern] = {
     # a rating column named with a non-ASCII letter ("Qualité"): suggest_mapping builds
     # item:qualité, which its own Mapping check refuses with a ValueError
     "non_ascii_item_name": re.compile(r"^ValueError: Unknown canonical column 'item:"),
+    # a damaged XLSX whose central directory claims an unknown zip version: zipfile
+    # raises NotImplementedError, which check_zip does not catch (only BadZipFile)
+    "damaged_zip_version": re.compile(r"^NotImplementedError: zip file version"),
     # DuckDB's own words reach the user: "Invalid Input Error: The CSV Parser state
     # machine reached an invalid state" (LF then CR), "Parser Error: unterminated quoted
     # identifier" (a NUL in a header), "CSV Error on Line: N" (a line over 20 MB)

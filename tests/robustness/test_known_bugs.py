@@ -9,7 +9,16 @@ from __future__ import annotations
 import pytest
 
 from analytics.store import queries
-from tests.robustness._loader import KNOWN_BUGS, attempt
+from tests.robustness._loader import KNOWN_BUGS, ROOT, attempt
+
+
+def _unknown_zip_version() -> bytes:
+    """A real workbook whose first central directory entry needs zip version 20.9."""
+    data = bytearray((ROOT / "tests" / "data" / "formats" / "employee.xlsx").read_bytes())
+    entry = data.index(b"PK\x01\x02")
+    data[entry + 6:entry + 8] = (209).to_bytes(2, "little")  # "version needed to extract"
+    return bytes(data)
+
 
 ROWS = "".join(f"U01,2026-09-{d:02d},{1 + d % 5},{['Excellent', 'Good', 'Poor'][d % 3]}\n"
                for d in range(1, 11))
@@ -18,6 +27,7 @@ CASES = {
                                       + "\nU03,b\n").encode()),
     "non_ascii_item_name": ("customer", ("unit_id,response_date,csat,Qualité\n"
                                          + ROWS).encode()),
+    "damaged_zip_version": ("employee", _unknown_zip_version()),
     "technical_message_lf_cr": ("units", b"unit_id,unit_name\nU01,Leeds\n\rU02,York\n"),
     "technical_message_nul_header": (
         "units", "unit_id,unit_name,re\x00gion\nU01,Leeds,North\n".encode("utf-16")),
@@ -34,7 +44,7 @@ def test_every_known_bug_has_a_reproducer():
 def test_known_bug(tiny_duck, tmp_path, name, monkeypatch):
     monkeypatch.setattr("tests.robustness._loader.KNOWN_BUGS", {})  # no excuses here
     dataset, data = CASES[name]
-    path = tmp_path / "case.csv"
+    path = tmp_path / ("case.xlsx" if data.startswith(b"PK") else "case.csv")
     path.write_bytes(data)
     before = queries.content_digest(tiny_duck)
     status = attempt(tiny_duck, path, dataset)

@@ -260,7 +260,7 @@ def check(staged: Staged, mapping: Mapping | None = None, *,
     texts = staging.problem_columns(staged.cur, NOT_A_SCORE)
     if texts:
         coded = plan_for(staged, mapping, coded=texts)
-        if coded.codes:
+        if any(coded.codes.values()):
             coded.allowed_units, plan = plan.allowed_units, coded
             validate(staged.cur, plan, transaction_level=mapping.transaction_level)
     staging.build_stage(staged.cur, plan, transaction_level=mapping.transaction_level)

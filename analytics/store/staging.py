@@ -108,10 +108,23 @@ def raw_count(cur: duckdb.DuckDBPyConnection) -> int:
 
 def raw_sample(cur: duckdb.DuckDBPyConnection, n: int = 200) -> pd.DataFrame:
     """The first ``n`` data rows as text, for mapping suggestions."""
-    # a filter on _row before the sort: a top-n of all rows copies every cell once
-    return cur.execute(
-        "SELECT * EXCLUDE (_row) FROM _raw WHERE _row <= (SELECT max(_row) FROM "
-        "(SELECT _row FROM _raw ORDER BY _row LIMIT $n)) ORDER BY _row", {"n": n}).df()
+    return _head(cur, "_raw", "_row", n).drop(columns="_row")
+
+
+def _head(cur: duckdb.DuckDBPyConnection, source: str, row: str, n: int) -> pd.DataFrame:
+    """The ``n`` rows of ``source`` with the lowest ``row`` (ingest-chosen names).
+
+    Row numbers only grow along the staged tables, so a filter on them reads the first
+    row groups only; a top-n of all rows would copy every cell of a big file.
+    """
+    last = cur.execute(f"SELECT max({row}) FROM {source}").fetchall()[0][0] or 0
+    k = 4 * n
+    while True:
+        head = cur.execute(f"SELECT * FROM {source} WHERE {row} <= $k ORDER BY {row} LIMIT $n",
+                           {"k": k, "n": n}).df()
+        if len(head) >= n or k >= last:
+            return head
+        k *= 16
 
 
 def problem_columns(cur: duckdb.DuckDBPyConnection, reason: str) -> set[str]:
@@ -147,7 +160,9 @@ def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
                 transaction_level: bool = False) -> None:
     """Create ``_stage`` (and ``_stage_items``) from the rows of ``_typed`` without problems.
 
-    Whether a file with problems may load its valid rows is the caller's decision.
+    Whether a file with problems may load its valid rows is the caller's decision. Call
+    it again when problems are added (the views leave out the rows that had problems
+    when they were made).
     """
     targets = [t for t in plan.targets() if not t.startswith("item:")]
     if "period" not in targets and plan.dataset != "units":
@@ -157,7 +172,8 @@ def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
         if plan.dataset in ("employee", "customer") and name in targets:
             lo, hi = plan.scale(name)
             cols += [f"{lo}::DOUBLE AS {name}_lo", f"{hi}::DOUBLE AS {name}_hi"]
-    keep = "WHERE _row NOT IN (SELECT row_no FROM _problems)"
+    clean = not cur.execute("SELECT count(*) FROM _problems").fetchall()[0][0]
+    keep = "" if clean else "WHERE _row NOT IN (SELECT row_no FROM _problems)"
     if plan.dataset == "financials":
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT _row AS row_no, {', '.join(cols)} "
@@ -185,8 +201,7 @@ def build_stage(cur: duckdb.DuckDBPyConnection, plan: Plan,
         cur.execute(
             f"""CREATE OR REPLACE TEMP VIEW _stage_items AS
                 SELECT row_no, substr(k, 6) AS item, value
-                FROM (UNPIVOT (SELECT _row AS row_no, {picked}
-                               FROM _typed ANTI JOIN _problems ON _row = row_no)
+                FROM (UNPIVOT (SELECT _row AS row_no, {picked} FROM _typed {keep})
                       ON {picked} INTO NAME k VALUE value)""")
     else:
         cur.execute("DROP VIEW IF EXISTS _stage_items")
@@ -232,11 +247,7 @@ def _financial_stage(cur: duckdb.DuckDBPyConnection, targets: list[str],
 def stage_preview(cur: duckdb.DuckDBPyConnection, n: int = 20) -> pd.DataFrame:
     """The first mapped rows as they will be stored."""
     if any(r[0] == "row_no" for r in cur.execute("DESCRIBE _stage").fetchall()):
-        # the first n row numbers first: a top-n of whole rows copies every row
-        return cur.execute(
-            "SELECT * FROM _stage WHERE row_no <= (SELECT max(row_no) FROM "
-            "(SELECT row_no FROM _stage ORDER BY row_no LIMIT $n)) ORDER BY row_no",
-            {"n": n}).df()
+        return _head(cur, "_stage", "row_no", n)
     return cur.execute("SELECT * FROM _stage ORDER BY ALL LIMIT $n", {"n": n}).df()
 
 

@@ -234,7 +234,8 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
         "CREATE OR REPLACE TEMP TABLE _problems (row_no INTEGER, column_name VARCHAR, "
         "value VARCHAR, reason VARCHAR)"
     )
-    _problem_rows(cur, _checks(plan, kinds, today or dt.date.today()), params)
+    _problem_rows(cur, _checks(plan, kinds, today or dt.date.today()),
+                  _suspects(plan, kinds), params)
     _duplicates(cur, plan, kinds, transaction_level)
     return problem_counts(cur)
 
@@ -243,14 +244,14 @@ class Sql(str):
     """A reason given as a SQL expression (it names the value) rather than as text."""
 
 
-def _problem_rows(cur: duckdb.DuckDBPyConnection, checks: list[tuple],
+def _problem_rows(cur: duckdb.DuckDBPyConnection, checks: list[tuple], suspects: list[str],
                   params: dict[str, object]) -> None:
     """Insert every per-cell problem into ``_problems`` in one scan of ``_typed``.
 
-    One OR of all the checks drops the rows that pass them all (nearly every row); each
-    remaining row becomes a problem row per check it fails. (The checks read the
-    materialised ``_typed``: over the query that types the cells, the optimiser would
-    type a cell again for every check that names it.)
+    ``suspects`` (cheap tests, true at least wherever a check fails) drop nearly every
+    row; each remaining row becomes a problem row per check it fails. (The checks read
+    the materialised ``_typed``: over the query that types the cells, the optimiser
+    would type a cell again for every check that names it.)
     """
     if not checks:
         return
@@ -266,13 +267,41 @@ def _problem_rows(cur: duckdb.DuckDBPyConnection, checks: list[tuple],
             reason_sql, params[f"reason_{i}"] = f"$reason_{i}", reason
         entries.append(f"CASE WHEN {condition} THEN {{'column_name': "
                        f"$col_{i}, 'value': {value}::VARCHAR, 'reason': {reason_sql}}} END")
-    failed = " OR ".join(f"({c[0]})" for c in checks)  # NULL: passed
     sql = f"""INSERT INTO _problems
               SELECT _row, p.column_name, p.value, p.reason FROM (
                   SELECT _row, unnest(list_filter([{', '.join(entries)}],
                                                   x -> x IS NOT NULL)) AS p
-                  FROM _typed WHERE {failed})"""
+                  FROM _typed WHERE {' OR '.join(f"({c})" for c in suspects)})"""
     cur.execute(sql, _bind(sql, params))
+
+
+def _suspects(plan: Plan, kinds: dict[str, str]) -> list[str]:
+    """Cheap tests per column, true wherever one of :func:`_checks` can fail.
+
+    Every check but these fails only where the typed value is NULL although the cell
+    has text (unreadable, ambiguous, not a score), or the value is NULL (required).
+    """
+    out = []
+    for t, kind in kinds.items():
+        q, raw = quote_ident(t), f"src__{_safe(t)}"
+        out.append(f"{q} IS NULL" if t in REQUIRED[plan.dataset]
+                   else f"{q} IS NULL AND {raw} IS NOT NULL")
+        if kind == SCORE:
+            lo, hi = plan.scale(t)
+            out.append(f"{q} < {lo} OR {q} > {hi}")
+        elif kind == DATE:
+            out.append(f"{q} > $today")
+        elif kind == PERIOD:
+            out.append(f"{q} > $month")
+        elif kind == TEXT:  # bytes are at least characters; formulas start with these
+            out.append(f"strlen({raw}) > {MAX_TEXT} "
+                       f"OR ascii({raw}) IN ({', '.join(str(ord(c)) for c in '=@+-')})")
+        if t in ("revenue", "cost_of_sales", "operating_costs", "headcount",
+                 "resolution_hours"):
+            out.append(f"{q} < 0")
+    if plan.allowed_units is not None and "unit_id" in kinds:
+        out.append("NOT list_contains($allowed_units::VARCHAR[], unit_id)")
+    return out
 
 
 def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple]:
@@ -289,26 +318,30 @@ def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple]:
                 "missing required value")
     for t, kind in kinds.items():
         q, raw = quote_ident(t), f"src__{_safe(t)}"
-        unreadable = (f"CASE WHEN {q} IS NULL AND {raw} IS NOT NULL THEN NOT {_missing(raw)} "
-                      "ELSE FALSE END")
+
+        def unreadable(also: str = "TRUE", q: str = q, raw: str = raw) -> str:
+            """Text that gave no value and is no missing marker (and ``also`` holds)."""
+            return (f"CASE WHEN {q} IS NULL AND {raw} IS NOT NULL THEN "
+                    f"NOT {_missing(raw)} AND ({also}) ELSE FALSE END")
+
         if kind == SCORE:
             lo, hi = plan.scale(t)
-            add(t, f"({unreadable}) AND NOT coalesce(TRY_CAST({raw} AS DOUBLE) IN "
-                   f"({', '.join(str(c) for c in NUMERIC_MISSING_CODES)}) AND {lo} >= 0, "
-                   "FALSE)", NOT_A_SCORE)
+            add(t, unreadable(f"NOT coalesce(TRY_CAST({raw} AS DOUBLE) IN "
+                              f"({', '.join(str(c) for c in NUMERIC_MISSING_CODES)}) "
+                              f"AND {lo} >= 0, FALSE)"), NOT_A_SCORE)
             add(t, f"{q} < {lo} OR {q} > {hi}",
                 f"outside its scale: expected {lo:g} to {hi:g}")
         elif kind == NUMBER:
-            add(t, unreadable, "not a number")
+            add(t, unreadable(), "not a number")
         elif kind == BOOL:
-            add(t, unreadable, "not yes/no: expected yes, no, true, false, 1 or 0")
+            add(t, unreadable(), "not yes/no: expected yes, no, true, false, 1 or 0")
         elif kind in (DATE, PERIOD):
             ambiguous = (f"CASE WHEN {q} IS NULL AND $date_format_missing THEN "
                          f"regexp_matches({raw}, '^\\d{{1,2}}[/.]\\d{{1,2}}[/.]\\d{{2,4}}') "
                          "ELSE FALSE END")
             add(t, ambiguous, "ambiguous day/month order: choose a date format",
                 {"date_format_missing": plan.date_format is None})
-            add(t, f"({unreadable}) AND NOT ({ambiguous})",
+            add(t, unreadable(f"NOT ({ambiguous})"),
                 "unparseable date" if kind == DATE else "unparseable month: expected YYYY-MM",
                 {"date_format_missing": plan.date_format is None})
             if kind == DATE:

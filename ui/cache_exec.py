@@ -41,8 +41,8 @@ def cached_balance(version: int, filters: Filters, settings_key: str) -> pd.Data
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_imbalance_history(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
-    """Units out of balance per month, once and persistently."""
-    return views.imbalance_history(cached_balance(version, filters, settings_key),
+    """Units out of balance per month, once and persistently (alert counts in one pass)."""
+    return alerts.imbalance_history(cached_balance(version, filters, settings_key),
                                    _settings(settings_key))
 
 

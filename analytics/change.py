@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.weightstats import _zstat_generic2
 
 from analytics.settings import DEFAULT
 
@@ -171,6 +172,52 @@ def mean_change(
     if sd1 > 0 or sd2 > 0:
         p = stats.ttest_ind_from_stats(mean2, sd2, n2, mean1, sd1, n1, equal_var=False).pvalue
     return _result(mean1, mean2, p, alpha, "Welch's t")
+
+
+def proportion_changes(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray,
+                       alpha: float = DEFAULT.alpha) -> list[dict[str, Any]]:
+    """:func:`proportion_change` of many pairs at once (equal results, row by row).
+
+    The z of :func:`statsmodels.stats.proportion.proportions_ztest` worked out on arrays
+    in the same order of operations (statsmodels' own two-sided p of a z,
+    ``_zstat_generic2``), so each p is the one the scalar test gives. Counts are whole
+    numbers with ``n > 0`` and ``0 <= x <= n``.
+    """
+    x1, n1, x2, n2 = (np.asarray(a, dtype="int64") for a in (x1, n1, x2, n2))
+    if (n1 <= 0).any() or (n2 <= 0).any():
+        raise ValueError("each period needs at least one answer")
+    if ((x1 < 0) | (x1 > n1) | (x2 < 0) | (x2 > n2)).any():
+        raise ValueError("hits must lie between 0 and the number of answers")
+    pooled = (x2 + x1) * 1.0 / (n2 + n1)
+    testable = (pooled > 0) & (pooled < 1)
+    diff = x2 * 1.0 / n2 - x1 * 1.0 / n1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        std = np.sqrt(pooled * (1 - pooled) * (1.0 / n2 + 1.0 / n1))
+        p = _zstat_generic2(diff, std, "two-sided")[1]
+    return [_result(100 * a / b, 100 * c / d, pv if ok else None, alpha, "two-proportion z")
+            for a, b, c, d, pv, ok in zip(x1.tolist(), n1.tolist(), x2.tolist(), n2.tolist(),
+                                           np.atleast_1d(p).tolist(), testable.tolist(),
+                                           strict=True)]
+
+
+def mean_changes(mean1: np.ndarray, sd1: np.ndarray, n1: np.ndarray, mean2: np.ndarray,
+                 sd2: np.ndarray, n2: np.ndarray,
+                 alpha: float = DEFAULT.alpha) -> list[dict[str, Any]]:  # fmt: skip
+    """:func:`mean_change` of many pairs at once: one call of
+    :func:`scipy.stats.ttest_ind_from_stats` on arrays (equal results, row by row)."""
+    mean1, sd1, mean2, sd2 = (np.asarray(a, dtype=float) for a in (mean1, sd1, mean2, sd2))
+    n1, n2 = np.asarray(n1, dtype="int64"), np.asarray(n2, dtype="int64")
+    if (n1 < 2).any() or (n2 < 2).any():
+        raise ValueError("each period needs at least two answers for a sd")
+    testable = (sd1 > 0) | (sd2 > 0)
+    p = np.full(len(mean1), np.nan)
+    if testable.any():
+        t = testable
+        p[t] = stats.ttest_ind_from_stats(mean2[t], sd2[t], n2[t], mean1[t], sd1[t], n1[t],
+                                          equal_var=False).pvalue
+    return [_result(a, b, pv if ok else None, alpha, "Welch's t")
+            for a, b, pv, ok in zip(mean1.tolist(), mean2.tolist(), p.tolist(),
+                                    testable.tolist(), strict=True)]
 
 
 def _label(res: dict[str, Any]) -> str:

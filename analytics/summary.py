@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.alerts import PATTERNS
-from analytics.change import mean_change, proportion_change
+from analytics.change import mean_changes, proportion_changes
 from analytics.settings import DEFAULT, Settings
 
 #: Columns of :func:`unit_changes` and :func:`region_changes`.
@@ -37,25 +37,22 @@ def _tests(before: pd.DataFrame, after: pd.DataFrame, settings: Settings) -> pd.
     """CSAT and ESAT tests of aligned rows (same index), as :data:`CHANGE_COLUMNS`."""
     rows: list[dict[str, Any]] = []
     csat_ok = (before["n_customer"] >= 1) & (after["n_customer"] >= 1)
-    for key, x1, n1, x2, n2 in zip(
-        before.index[csat_ok], before.loc[csat_ok, "csat_sat_n"],
-        before.loc[csat_ok, "n_customer"], after.loc[csat_ok, "csat_sat_n"],
-        after.loc[csat_ok, "n_customer"], strict=True,
-    ):  # fmt: skip
-        res = proportion_change(int(x1), int(n1), int(x2), int(n2), alpha=settings.alpha)
-        rows.append({"key": key, "leg": "csat", **res})
+    b, a = before.loc[csat_ok], after.loc[csat_ok]
+    results = proportion_changes(b["csat_sat_n"], b["n_customer"], a["csat_sat_n"],
+                                 a["n_customer"], alpha=settings.alpha)
+    rows += [{"key": key, "leg": "csat", **res}
+             for key, res in zip(before.index[csat_ok], results, strict=True)]
     floor = max(settings.min_group_size, 2)
     esat_cols = ["esat_index", "esat_sd", "n_employee"]
     esat_ok = (
         before[esat_cols].notna().all(axis=1) & after[esat_cols].notna().all(axis=1)
         & (before["n_employee"] >= floor) & (after["n_employee"] >= floor)
     )  # fmt: skip
-    for key, m1, s1, n1, m2, s2, n2 in zip(
-        before.index[esat_ok], *(before.loc[esat_ok, c] for c in esat_cols),
-        *(after.loc[esat_ok, c] for c in esat_cols), strict=True,
-    ):  # fmt: skip
-        res = mean_change(m1, s1, int(n1), m2, s2, int(n2), alpha=settings.alpha)
-        rows.append({"key": key, "leg": "esat", **res})
+    b, a = before.loc[esat_ok], after.loc[esat_ok]
+    results = mean_changes(*(b[c] for c in esat_cols), *(a[c] for c in esat_cols),
+                           alpha=settings.alpha)
+    rows += [{"key": key, "leg": "esat", **res}
+             for key, res in zip(before.index[esat_ok], results, strict=True)]
     frame = pd.DataFrame(rows, columns=["key", *CHANGE_COLUMNS])
     frame["significant"] = frame["significant"].astype(object)
     return frame

@@ -22,7 +22,13 @@ from analytics.ingest.mapping import Mapping, missing_required, suggest_mapping
 from analytics.store import mappings as saved_mappings
 from analytics.store import staging
 from analytics.store.connection import db_path
-from analytics.store.load import BatchMeta, find_identical, overlapping_batches, write_batch
+from analytics.store.load import (
+    BatchMeta,
+    StaleCheck,
+    find_identical,
+    overlapping_batches,
+    write_batch,
+)
 from analytics.store.queries import database_file, unit_ids
 from analytics.store.validate import (
     NOT_A_SCORE,
@@ -316,14 +322,35 @@ def commit(staged: Staged, report: Report, *, on_error: str = "reject",
     if report.rows_bad:
         rejected = report.problems.rename(columns={"row": "row_no", "column": "column_name"})
     items = staging.has_items(staged.cur)
-    batch_id = write_batch(
-        staged.cur,
-        BatchMeta(staged.dataset, staged.file_name, staged.sha256, uploaded_by,
-                  report.rows_bad, is_demo),
-        "_stage", "_stage_items" if items else None, rejected, replace_ids, progress,
-        same_cursor=True, item_scales="_stage_item_scales" if items else None,
-        scope="_stage_scope")
+    try:
+        # the identical-file and overlap checks run again under the write lock: another
+        # session may have loaded since this report was made
+        batch_id = write_batch(
+            staged.cur,
+            BatchMeta(staged.dataset, staged.file_name, staged.sha256, uploaded_by,
+                      report.rows_bad, is_demo),
+            "_stage", "_stage_items" if items else None, rejected, replace_ids, progress,
+            same_cursor=True, item_scales="_stage_item_scales" if items else None,
+            scope="_stage_scope", recheck=True)
+    except StaleCheck as stale:
+        return _stale(stale, replace)
     return Result("loaded", batch_id, report.rows_ok, report.rows_bad, errors, replace_ids)
+
+
+def _stale(stale: StaleCheck, replace: bool) -> Result:
+    """The answer when another load changed things between check and commit."""
+    if stale.identical is not None:
+        return Result("unchanged", stale.identical, 0, 0, [])
+    ids = [b for b, _ in stale.added]
+    if not replace:
+        reason = f"the file overlaps loaded batches {ids}: confirm to replace them"
+    else:
+        named = ", ".join(f"#{b} ('{name}')" for b, name in stale.added)
+        reason = (f"Since this file was checked, another upload loaded data for the same "
+                  f"units and months (batch {named}). Nothing was loaded: check the file "
+                  "again to see what loading it would replace.")
+    return Result("rejected", None, 0, 0,
+                  [{"row": None, "column": None, "value": None, "reason": reason}])
 
 
 def _error_dicts(problems: pd.DataFrame, limit: int = 1000) -> list[dict]:

@@ -134,6 +134,21 @@ def _scope_sql(dataset: str, scope: str | None = None) -> str:
     return "SELECT DISTINCT unit_id, period FROM _stage"
 
 
+class StaleCheck(Exception):
+    """Between an upload's check and its commit, another load changed what it would do.
+
+    ``identical`` is a loaded batch of the very same file; ``added`` the batches (id,
+    file name) that now share a unit × month with the upload and were not among those
+    it was checked to replace. Raised inside the write transaction, so nothing is written.
+    """
+
+    def __init__(self, identical: int | None = None,
+                 added: list[tuple[int, str]] | None = None) -> None:
+        super().__init__(identical, added)
+        self.identical = identical
+        self.added = added or []
+
+
 def find_identical(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str) -> int | None:
     """The loaded batch of ``dataset`` with this file hash, if any."""
     rows = con.cursor().execute(
@@ -187,6 +202,7 @@ def write_batch(
     same_cursor: bool = False,
     item_scales: pd.DataFrame | str | None = None,
     scope: str | None = None,
+    recheck: bool = False,
 ) -> int:
     """Write one batch in a single transaction and refresh the touched summary rows.
 
@@ -197,6 +213,11 @@ def write_batch(
     ``replace`` the batch ids this one supersedes; ``scope`` an ingest-chosen table of
     the staged unit × months with their row counts (unit_id, period, rows), so the
     staged rows are not grouped again. Either all of it lands or none of it.
+    With ``recheck`` (an upload checked earlier, perhaps while other sessions loaded),
+    the identical-file and overlap checks run again inside the transaction, under the
+    write lock: the batches overlapping now are replaced, and :class:`StaleCheck` is
+    raised (nothing written) when the same file was loaded meanwhile or a batch not in
+    ``replace`` now overlaps, so no unit × month is ever counted twice.
     Returns the new batch id.
     """
     if meta.dataset not in DATASETS:
@@ -204,6 +225,8 @@ def write_batch(
     step = progress or (lambda fraction, text: None)
     with transaction(con, new_cursor=not same_cursor) as cur:
         _register_stage(cur, stage)
+        if recheck:
+            replace = _recheck(cur, meta, stage, scope, replace or [])
         batch_id = cur.execute(
             "SELECT coalesce(max(batch_id), 0) + 1 FROM batches"
         ).fetchall()[0][0]
@@ -265,6 +288,22 @@ def write_batch(
         _bump_version(cur)
     step(1.0, "Done")
     return batch_id
+
+
+def _recheck(cur: duckdb.DuckDBPyConnection, meta: BatchMeta, stage: pd.DataFrame | str,
+             scope: str | None, confirmed: list[int]) -> list[int]:
+    """The batches to replace now; StaleCheck when they differ from ``confirmed``."""
+    same = cur.execute(
+        "SELECT min(batch_id) FROM batches WHERE dataset = $d AND sha256 = $h "
+        "AND status = 'loaded'", {"d": meta.dataset, "h": meta.sha256}).fetchall()[0][0]
+    if same is not None:
+        raise StaleCheck(identical=int(same))
+    now = overlapping_batches(cur, meta.dataset, stage, scope=scope)
+    added = [(int(b), str(f)) for b, f in zip(now.batch_id, now.file_name, strict=True)
+             if int(b) not in set(confirmed)]
+    if added:
+        raise StaleCheck(added=added)
+    return [int(b) for b in now.batch_id]
 
 
 def _write_items(cur: duckdb.DuckDBPyConnection, dataset: str, batch_id: int,

@@ -93,8 +93,6 @@ def test_two_sessions_upload_different_units_at_once(con, tmp_path):
     record("concurrent_uploads", 2)
 
 
-@pytest.mark.xfail(strict=True, reason="both sessions check() before either commits, so "
-                   "neither replaces the other and N1's month is counted twice (50,000)")
 def test_two_sessions_upload_the_same_units_at_once(con, tmp_path):
     """Both files cover N1 in 2026-10, and both sessions have checked their file before
     either loads (a barrier makes that certain): the later commit must replace the
@@ -117,11 +115,15 @@ def test_two_sessions_upload_the_same_units_at_once(con, tmp_path):
         assert not isinstance(r, BaseException), repr(r)
     n = queries.panel(con).query("period == '2026-10' and unit_id == 'N1'").n_customer
     assert n.tolist() in ([30_000], [20_000])
+    # the later commit finds a batch it was not checked against: it refuses, and says so
+    first, second = sorted(results, key=lambda r: r.status)
+    assert (first.status, second.status) == ("loaded", "rejected")
+    assert n.tolist() == [first.rows_loaded]
+    assert second.errors[0]["reason"].startswith(
+        f"Since this file was checked, another upload loaded data for the same units and "
+        f"months (batch #{first.batch_id} (")
 
 
-@pytest.mark.xfail(strict=True, reason="commit() trusts the overlap found by check(): a "
-                   "batch loaded by another session in between is not replaced, and the "
-                   "unit-month is counted twice")
 def test_a_report_checked_before_another_load_does_not_double_count(con, tmp_path):
     """The Upload page checks a file, the user reads the report, then presses Load: in
     between, another session may load the same unit-month."""
@@ -129,13 +131,43 @@ def test_a_report_checked_before_another_load_does_not_double_count(con, tmp_pat
     b = _customer_file(tmp_path / "b.csv", 200, ("N1",), 2, "B")
     staged_a = pipeline.stage(con, a, "customer")
     report_a = pipeline.check(staged_a)
-    ingest_file(con, b, "customer")
+    loaded_b, _ = ingest_file(con, b, "customer")
     try:
-        pipeline.commit(staged_a, report_a)
+        result = pipeline.commit(staged_a, report_a)
     finally:
         staged_a.close()
     n = queries.panel(con).query("period == '2026-10' and unit_id == 'N1'").n_customer
     assert n.tolist() in ([300], [200])
+    assert n.tolist() == [200] and result.status == "rejected"
+    assert result.errors == [{
+        "row": None, "column": None, "value": None,
+        "reason": "Since this file was checked, another upload loaded data for the same "
+                  f"units and months (batch #{loaded_b.batch_id} ('b.csv')). Nothing was "
+                  "loaded: check the file again to see what loading it would replace."}]
+    # checked again, it replaces that batch
+    staged_a = pipeline.stage(con, a, "customer")
+    try:
+        again = pipeline.commit(staged_a, pipeline.check(staged_a))
+    finally:
+        staged_a.close()
+    assert again.status == "loaded" and again.replaced == [loaded_b.batch_id]
+    n = queries.panel(con).query("period == '2026-10' and unit_id == 'N1'").n_customer
+    assert n.tolist() == [300]
+
+
+def test_the_same_file_loaded_by_another_session_after_the_check_is_unchanged(con, tmp_path):
+    a = _customer_file(tmp_path / "a.csv", 300, ("N1",), 1, "A")
+    staged = pipeline.stage(con, a, "customer")
+    report = pipeline.check(staged)
+    other, _ = ingest_file(con, a, "customer")
+    try:
+        result = pipeline.commit(staged, report)
+    finally:
+        staged.close()
+    assert other.status == "loaded"
+    assert (result.status, result.batch_id) == ("unchanged", other.batch_id)
+    n = queries.panel(con).query("period == '2026-10' and unit_id == 'N1'").n_customer
+    assert n.tolist() == [300]
 
 
 def test_upload_while_20_sessions_browse(con, tmp_path):

@@ -336,14 +336,22 @@ def _series(df: pd.DataFrame, settings: Settings) -> pd.DataFrame:
             usable & value.notna()]
         for chart, leg, value, x, n, usable in specs
     ]
-    return pd.concat(parts, ignore_index=True).sort_values([*_KEYS, "month"], ignore_index=True)
+    long = pd.concat(parts, ignore_index=True)
+    # one integer per (chart, leg, unit) in their sorted order: sorting and grouping on
+    # it is the same as on the three text columns, and several times quicker
+    key = np.zeros(len(long), dtype="int64")
+    for col in _KEYS:
+        codes, uniques = pd.factorize(long[col], sort=True)
+        key = key * (len(uniques) + 1) + codes + 1  # codes -1 (missing) sort first
+    long["_key"] = key
+    return long.sort_values(["_key", "month"], ignore_index=True)
 
 
 def _chart_points(df: pd.DataFrame, target: int, settings: Settings) -> pd.DataFrame:
     """Each unit's target month on its p, individuals and EWMA charts, with limits."""
     long = _series(df[df["month"] <= target], settings)
     base = long[long["month"] < target]
-    by = [base[k] for k in _KEYS]
+    by = base["_key"]
     grouped = base.groupby(by)
     stats = pd.DataFrame({
         "count": grouped.size(), "x_sum": grouped["x"].sum(), "n_sum": grouped["n"].sum(),
@@ -351,18 +359,18 @@ def _chart_points(df: pd.DataFrame, target: int, settings: Settings) -> pd.DataF
         "mr": grouped["value"].diff().abs().groupby(by).mean(),
     })
     # Laney's sigma_z: the spread of the baseline months' p-chart z-scores (1 if binomial)
-    pooled = (stats["x_sum"] / stats["n_sum"]).reindex(pd.MultiIndex.from_arrays(by)).to_numpy()
+    pooled = (stats["x_sum"] / stats["n_sum"]).reindex(by).to_numpy()
     z = (base["value"] - pooled) / np.sqrt(pooled * (1 - pooled) / base["n"])
     stats["sigma_z"] = z.groupby(by).diff().abs().groupby(by).mean() / D2
     lam = settings.ewma_lambda
-    steps = long.groupby(_KEYS)["month"].transform("size")
-    position = long.groupby(_KEYS).cumcount() + 1
+    steps = long.groupby("_key")["month"].transform("size")
+    position = long.groupby("_key").cumcount() + 1
     # z_N = (1-lam)^N mu + sum_j lam (1-lam)^(N-j) x_j: the EWMA as weights on the points
     weighted = (lam * (1 - lam) ** (steps - position) * long["value"]).groupby(
-        [long[k] for k in _KEYS]).sum()
-    latest = long[long["month"] == target].join(stats, on=_KEYS)
+        long["_key"]).sum()
+    latest = long[long["month"] == target].join(stats, on="_key")
     latest = latest[latest["count"] >= settings.control_min_baseline].join(
-        weighted.rename("weighted"), on=_KEYS)
+        weighted.rename("weighted"), on="_key").drop(columns="_key")
     chart, steps = latest["chart"], latest["count"] + 1
     pbar = latest["x_sum"] / latest["n_sum"]
     laney = latest["sigma_z"].clip(lower=1).fillna(1) if settings.p_chart_laney else 1.0

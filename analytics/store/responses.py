@@ -9,13 +9,15 @@ employee tables only (customers have no department), so it is ignored for custom
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics.filters import ALL, Filters
-from analytics.store.queries import _where
+from analytics.store.queries import _where, database_file
 
 
 class _Dataset(NamedTuple):
@@ -99,6 +101,71 @@ def employee_groups(
     esat_sat_n, esat_pct_satisfied, n_enps, enps_promoters, enps_detractors, enps,
     n_comments (non-blank comments). With no keys: one row, n_responses 0 when empty.
     """
+    if by == CELL_KEYS and _periods_only(filters):
+        cells = _memo_cells(con)
+        if cells is not None:
+            keep = np.ones(len(cells), dtype=bool)
+            if filters.period_from:
+                keep &= (cells["period"] >= filters.period_from).to_numpy()
+            if filters.period_to:
+                keep &= (cells["period"] <= filters.period_to).to_numpy()
+            if keep.any():  # (an empty read has DuckDB's dtypes of an empty result)
+                return cells[keep].reset_index(drop=True)
+    return _employee_groups(con, filters, by)
+
+
+#: the privacy layer's cells (analytics.privacy.CELL_KEYS): every read of a page asks
+#: for them over its months, so they are worked out once per database and data version
+CELL_KEYS: tuple[str, ...] = ("unit_id", "period", "department")
+_MEMO: dict[str, tuple[str, pd.DataFrame]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def _periods_only(f: Filters) -> bool:
+    return not (f.regions or f.divisions or f.units or f.departments) and f.scope is None
+
+
+def clear_memo() -> None:
+    """Forget the per-version employee cells (benchmarks of a cold start)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
+
+
+def _memo_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """Employee groups by unit, month and department over all months, as of the current
+    data version (every load, rollback and settings change bumps it); None in memory.
+
+    The version and the cells are read in one transaction, so they belong together; one
+    frame per database file is kept, and callers get filtered copies.
+    """
+    path = database_file(con)
+    if path is None:
+        return None
+    with _MEMO_LOCK:
+        cur = con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            version = cur.execute(
+                "SELECT value FROM meta WHERE key = 'data_version'").fetchall()[0][0]
+            held = _MEMO.get(path)
+            if held is None or held[0] != version:
+                held = (version, _employee_groups(cur, ALL, CELL_KEYS, _run_here))
+                _MEMO[path] = held
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+        return held[1]
+
+
+def _run_here(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
+    """:func:`_run` on ``cur`` itself (inside its transaction)."""
+    return cur.execute(sql, params).df()
+
+
+def _employee_groups(
+    con: duckdb.DuckDBPyConnection, filters: Filters, by: tuple[str, ...], run=_run
+) -> pd.DataFrame:
+    """:func:`employee_groups` read from the responses."""
     select, group = _keys("employee", by)
     where, params = _filter("employee", filters)
     esat = _norm("r.esat", "r.esat_lo", "r.esat_hi")
@@ -120,7 +187,7 @@ def employee_groups(
         FROM {_FROM.format(table="employee_responses")}
         WHERE {where}
         {_group_tail(group)}"""
-    return _run(con, sql, params)
+    return run(con, sql, params)
 
 
 def customer_groups(

@@ -14,6 +14,7 @@ Pure functions on lists of records (lists of strings), shared by the CSV and XLS
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from itertools import zip_longest
 
@@ -173,7 +174,11 @@ def clean_names(names: list[str], notes: list[str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for i, raw in enumerate(names, 1):
-        name = " ".join(raw.replace("\ufeff", "").replace("\u200b", "").split())
+        # control characters (a NUL, an escape) cannot be part of a column name
+        kept = "".join(c for c in raw if c.isspace() or unicodedata.category(c) != "Cc")
+        name = " ".join(kept.replace("\ufeff", "").replace("\u200b", "").split())
+        if kept != raw:
+            notes.append(f"Column {i}'s name held control characters; they were removed.")
         if not name:
             name = f"column_{i}"
             notes.append(f"Column {i} has no name; called it '{name}'.")

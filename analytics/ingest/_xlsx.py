@@ -36,7 +36,8 @@ def check_zip(path: Path, max_unzipped: int) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+        # NotImplementedError: a directory entry claims a zip version Python cannot read
         raise ReadError("The file looks like an XLSX workbook but is damaged. Open it in "
                         "Excel and save it again, or export it as CSV.") from exc
     names = {i.filename for i in infos}

@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,8 +266,12 @@ def header_signature(columns: list[str]) -> str:
 
 
 def _slug(text: str) -> str:
+    """An ASCII lower_snake_case item name: accents dropped ("Qualité" → "qualite"),
+    "item" when no ASCII letter or digit is left."""
     text = re.sub(r"^\s*q?\d+[a-z]?[.):]\s+", "", text, flags=re.I)
-    slug = "_".join(words(text).split()[:6]) or "item"
+    ascii_words = [w for w in (unicodedata.normalize("NFKD", w).encode("ascii", "ignore")
+                               .decode() for w in words(text).split()) if w]
+    slug = "_".join(ascii_words[:6]) or "item"
     if len(slug) > 40:
         slug = slug[:41].rsplit("_", 1)[0]
     return "q" + slug if slug[0].isdigit() else slug

@@ -173,7 +173,7 @@ def _stage(con: Any, path: Path, dataset: str, mapping: Mapping | None,
     except staging.StagingError as exc:
         cur.close()
         workdir.cleanup()
-        raise IngestError(str(exc) if str(exc).startswith("Row ") else
+        raise IngestError(str(exc) if exc.plain or str(exc).startswith("Row ") else
                           f"The file could not be read as a table: {exc}") from exc
     if n_rows == 0:
         cur.close()
@@ -357,11 +357,17 @@ def _error_dicts(problems: pd.DataFrame, limit: int = 1000) -> list[dict]:
     head = problems.head(limit)
     return [
         {"row": None if pd.isna(r) else int(r), "column": c,
-         "value": None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v),
+         "value": None if v is None or (isinstance(v, float) and pd.isna(v)) else _short(v),
          "reason": why}
         for r, c, v, why in zip(head["row"], head["column"], head["value"], head["reason"],
                                 strict=True)
     ]
+
+
+def _short(value: Any) -> str:
+    """A cell value as errors show it: at most ``staging.VALUE_CHARS`` characters + "…"."""
+    text, n = str(value), staging.VALUE_CHARS
+    return text if len(text) <= n else text[:n] + "…"
 
 
 def archive(staged: Staged) -> Path:

@@ -29,8 +29,41 @@ _LINE = re.compile(r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+
                    re.S)
 
 
+_LONG_LINE = "Maximum line size of 2000000 bytes exceeded"
+_ROW = re.compile(r"CSV Error on Line: (\d+)")
+#: DuckDB's own words for a file it cannot read, and what they mean for a person
+_PLAIN = (
+    ("Maximum line size", "Row {row} is longer than 20 MB. Check that the file is a table "
+                          "of one record per line, with its quotes closed."),
+    ("state machine reached an invalid state",
+     "The file mixes line endings in a way that cannot be read (a line feed followed by "
+     "a carriage return). Open it in Excel or a text editor and save it again as CSV."),
+)
+
+
+def _plain(message: str, row_offset: int) -> tuple[str, bool]:
+    """DuckDB's refusal in words a person can act on, and whether it is a whole sentence
+    (else it is DuckDB's first line, without the error's class name)."""
+    found = _ROW.search(message)
+    row = str(int(found.group(1)) - 1 + row_offset) if found else "A"
+    for words, plain in _PLAIN:
+        if words in message:
+            text = plain.format(row=row)
+            return (text if found else text.replace("Row A is", "A line is")), True
+    first = message.split("\n")[0]
+    # "Invalid Input Error: ..." and the like: keep what follows the class name
+    return re.sub(r"^[A-Za-z ]*Error: ", "", first) or "the file is not a table", False
+
+
 class StagingError(ValueError):
-    """DuckDB could not read the prepared file as a table."""
+    """DuckDB could not read the prepared file as a table.
+
+    ``plain``: the message is a whole sentence for a person, to show as it is.
+    """
+
+    def __init__(self, message: str, plain: bool = False) -> None:
+        super().__init__(message)
+        self.plain = plain
 
 
 BLANKS = " \t\u00a0"
@@ -68,17 +101,20 @@ def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns:
                 params,
             )
             break
-        except duckdb.Error as exc:
-            if attempt == _ATTEMPTS[0] and any(m in str(exc) for m in _RETRY_SERIAL):
+        except (duckdb.Error, UnicodeDecodeError) as exc:
+            # DuckDB's message about a long line of multi-byte text can be cut inside a
+            # character, so the binding fails to decode it: that is a line too long
+            text = (_LONG_LINE if isinstance(exc, UnicodeDecodeError) else str(exc))
+            if attempt == _ATTEMPTS[0] and any(m in text for m in _RETRY_SERIAL):
                 continue
-            found = _LINE.search(str(exc))
+            found = _LINE.search(text)
             if found:
                 line, expected, got = (int(g) for g in found.groups())
                 raise StagingError(
                     f"Row {line - 1 + row_offset} has {got} cells but the header has "
                     f"{expected} columns. Check the delimiter, or quotes around text with "
                     "commas, on that row.") from exc
-            raise StagingError(str(exc).split("\n")[0]) from exc
+            raise StagingError(*_plain(text, row_offset)) from exc
     cur.execute(f"DELETE FROM _cells WHERE coalesce({', '.join(map(quote_ident, columns))}) "
                 "IS NULL")
     return _number_rows(cur)
@@ -147,12 +183,21 @@ def distinct_values(cur: duckdb.DuckDBPyConnection, column: str, limit: int = 50
     return [r[0] for r in rows]
 
 
+#: a problem's cell value is shown (and kept) up to this many characters, then "…"
+VALUE_CHARS = 200
+
+
 def problems(cur: duckdb.DuckDBPyConnection, offset: int = 0) -> pd.DataFrame:
-    """problems_df: row (as the user sees it in the file), column, value, reason."""
+    """problems_df: row (as the user sees it in the file), column, value, reason.
+
+    A value longer than ``VALUE_CHARS`` is cut there and ends with "…": a cell of a
+    million characters is not echoed back whole.
+    """
     return cur.execute(
-        "SELECT row_no + $o AS row, column_name AS column, value, reason FROM _problems "
+        "SELECT row_no + $o AS row, column_name AS column, CASE WHEN length(value) > $n "
+        "THEN left(value, $n) || '…' ELSE value END AS value, reason FROM _problems "
         "ORDER BY row_no, column_name",
-        {"o": offset},
+        {"o": offset, "n": VALUE_CHARS},
     ).df()
 
 

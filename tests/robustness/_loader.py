@@ -26,20 +26,8 @@ _TECHNICAL = ("Traceback", "  File \"", " Error: ", "Exception", "duckdb", "<cla
 #: test_known_bugs.py. While one is open, the fuzz tests count its cases instead of
 #: failing on them; when it is fixed, delete its line here and the xfail there.
 KNOWN_BUGS: dict[str, re.Pattern] = {
-    # a line over 2 MB with multi-byte text: DuckDB's error message is cut inside a
-    # character and the Python binding raises UnicodeDecodeError from execute()
-    "huge_multibyte_line": re.compile(r"^UnicodeDecodeError: 'utf-8' codec can't decode"),
-    # a rating column named with a non-ASCII letter ("Qualité"): suggest_mapping builds
-    # item:qualité, which its own Mapping check refuses with a ValueError
-    "non_ascii_item_name": re.compile(r"^ValueError: Unknown canonical column 'item:"),
-    # a damaged XLSX whose central directory claims an unknown zip version: zipfile
-    # raises NotImplementedError, which check_zip does not catch (only BadZipFile)
-    "damaged_zip_version": re.compile(r"^NotImplementedError: zip file version"),
-    # DuckDB's own words reach the user: "Invalid Input Error: The CSV Parser state
-    # machine reached an invalid state" (LF then CR), "Parser Error: unterminated quoted
-    # identifier" (a NUL in a header), "CSV Error on Line: N" (a line over 20 MB)
-    "technical_message": re.compile(
-        r"^unclear: The file could not be read as a table: (Invalid Input|Parser) Error"),
+    # none open: the six found so far are fixed, with their reproducers kept as
+    # regression tests in test_fixed_bugs.py
 }
 
 

@@ -307,12 +307,20 @@ def _parse(text: str, delimiter: str, limit: int = _RECORDS) -> tuple[list[list[
     return records, ends
 
 
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
 def _sniff_delimiter(text: str, whole: bool) -> str:
     """The delimiter that splits the first records into the most consistent widths."""
     best, best_key = ",", (False, 0.0, 0)
-    complete = whole and len(text) <= 65536
+    end, complete = 65536, whole and len(text) <= 65536
+    first = _LINE_END.search(text)
+    if first and first.start() >= end:
+        # a first line longer than 64 kB (a very wide header): sniff from that line whole,
+        # which is complete, rather than from a cut of it
+        end, complete = first.end(), True
     for delimiter in DELIMITERS:
-        records, _ = _parse(text[:65536], delimiter, 30)
+        records, _ = _parse(text[:end], delimiter, 30)
         widths = [len(r) for r in records[: None if complete else -1] if any(r)]
         if not widths:
             continue

@@ -102,22 +102,21 @@ def employee_groups(
     n_comments (non-blank comments). With no keys: one row, n_responses 0 when empty.
     """
     if by == CELL_KEYS and _periods_only(filters):
-        cells = _memo_cells(con)
-        if cells is not None:
-            keep = np.ones(len(cells), dtype=bool)
-            if filters.period_from:
-                keep &= (cells["period"] >= filters.period_from).to_numpy()
-            if filters.period_to:
-                keep &= (cells["period"] <= filters.period_to).to_numpy()
-            if keep.any():  # (an empty read has DuckDB's dtypes of an empty result)
-                return cells[keep].reset_index(drop=True)
+        held = _memo_cells(con)
+        if held is not None:
+            cells, rows = held
+            months = [p for p in rows if (not filters.period_from or p >= filters.period_from)
+                      and (not filters.period_to or p <= filters.period_to)]
+            if months:  # (an empty read has DuckDB's dtypes of an empty result)
+                keep = np.sort(np.concatenate([rows[p] for p in months]))
+                return cells.take(keep).reset_index(drop=True)
     return _employee_groups(con, filters, by)
 
 
 #: the privacy layer's cells (analytics.privacy.CELL_KEYS): every read of a page asks
 #: for them over its months, so they are worked out once per database and data version
 CELL_KEYS: tuple[str, ...] = ("unit_id", "period", "department")
-_MEMO: dict[str, tuple[str, pd.DataFrame]] = {}
+_MEMO: dict[str, tuple[str, pd.DataFrame, dict[str, np.ndarray]]] = {}
 _MEMO_LOCK = threading.Lock()
 
 
@@ -131,12 +130,15 @@ def clear_memo() -> None:
         _MEMO.clear()
 
 
-def _memo_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+def _memo_cells(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]] | None:
     """Employee groups by unit, month and department over all months, as of the current
     data version (every load, rollback and settings change bumps it); None in memory.
 
     The version and the cells are read in one transaction, so they belong together; one
-    frame per database file is kept, and callers get filtered copies.
+    frame per database file is kept, with the positions of each month's rows (callers
+    take copies of their months' rows).
     """
     path = database_file(con)
     if path is None:
@@ -149,12 +151,13 @@ def _memo_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
                 "SELECT value FROM meta WHERE key = 'data_version'").fetchall()[0][0]
             held = _MEMO.get(path)
             if held is None or held[0] != version:
-                held = (version, _employee_groups(cur, ALL, CELL_KEYS, _run_here))
+                cells = _employee_groups(cur, ALL, CELL_KEYS, _run_here)
+                held = (version, cells, cells.groupby("period", sort=False).indices)
                 _MEMO[path] = held
             cur.execute("COMMIT")
         finally:
             cur.close()
-        return held[1]
+        return held[1], held[2]
 
 
 def _run_here(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:

@@ -48,6 +48,10 @@ def _list_len(path: Path, name: str) -> int:
     raise LookupError(f"{name} not found in {path}")
 
 
+#: the tests of test_concurrency.py about a commit after another session's load
+_RACES = ("same_units", "checked_before", "same_file")
+
+
 def _xfails(folder: Path) -> int:
     """Open-bug reproducers: the cases of test_known_bugs.py and the other tests marked
     xfail (a parametrised one counts once)."""
@@ -100,6 +104,12 @@ def rows(c: dict, confidentiality: dict[str, dict]) -> list[tuple[str, str, str,
          "version migrates without loss",
          f"{_tests(store / 'test_cli.py', ('backup', 'restore')) + _tests(store / 'test_migrations.py')} tests",  # noqa: E501
          "tests/store/test_cli.py, tests/store/test_migrations.py"),
+        ("Fixed loader bugs", "the reproducers of the bugs the fuzzing found, kept as "
+         "regression tests with the exact answer; check-then-load races (two sessions on "
+         "the same unit-month, a load between check and commit, the same file meanwhile)",
+         f"{_list_len(ROBUSTNESS / 'test_fixed_bugs.py', 'CASES')} files + "
+         f"{_tests(ROBUSTNESS / 'test_concurrency.py', _RACES)} races",
+         "tests/robustness/test_fixed_bugs.py, tests/robustness/test_concurrency.py"),
         ("Open loader bugs", "failing reproducers kept as strict xfails until fixed",
          f"{_xfails(ROBUSTNESS)} reproducers", "tests/robustness (KNOWN_BUGS in _loader.py)"),
     ]

@@ -293,35 +293,75 @@ def difference_guard(
     """
     min_n = check_min_group_size(min_n)
     n_cols = list(n_cols)
-    c = cells.reset_index(drop=True).copy()
-    c["department"] = c["department"].astype(object).where(c["department"].notna(), NOT_GIVEN)
-    c[n_cols] = c[n_cols].apply(pd.to_numeric, errors="coerce").fillna(0)
     keys, fixed = [*by, *fixed], list(fixed)
-    in_org = c["unit_id"].isin(units) if units is not None else pd.Series(True, c.index)
-    in_month = c["period"].isin(list(periods)) if periods is not None \
-        else pd.Series(True, c.index)
-    in_dept = c["department"].isin(list(departments)) if departments is not None \
-        else pd.Series(True, c.index)
+    c = cells.reset_index(drop=True)
+    dept = c["department"].astype(object)
+    dept = dept.where(dept.notna(), NOT_GIVEN)
+    counts = np.column_stack([pd.to_numeric(c[col], errors="coerce").to_numpy(float)
+                              for col in n_cols]) if len(c) else np.zeros((0, len(n_cols)))
+    counts = np.nan_to_num(counts, nan=0.0)
+    everywhere = np.ones(len(c), dtype=bool)
+    in_org = c["unit_id"].isin(units).to_numpy() if units is not None else everywhere
+    in_month = c["period"].isin(list(periods)).to_numpy() if periods is not None \
+        else everywhere
+    in_dept = dept.isin(list(departments)).to_numpy() if departments is not None \
+        else everywhere
     org_on = units is not None or any(k in ORG_KEYS for k in by)
     dept_on = departments is not None or "department" in by
-    sel = c[in_org & in_month & in_dept]
+    sel = in_org & in_month & in_dept
+    # every key as sorted integer codes over all the cells (a missing value sorts last,
+    # as in groupby(dropna=False)), so a group of any key set is one integer
+    column = {k: dept if k == "department" else c[k] for k in {*keys, *CELL_KEYS}}
+    codes: dict[str, tuple[np.ndarray, int]] = {}
+    missing: dict[str, np.ndarray] = {}
+    for k, values in column.items():
+        code, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+        codes[k] = (code.astype(np.int64), len(uniques) or 1)
+        missing[k] = values.isna().to_numpy()
 
-    def per_row(frame: pd.DataFrame, group: list[str]) -> pd.DataFrame:
-        if group:
-            return frame.groupby(group, dropna=False)[n_cols].sum()
-        return frame[n_cols].sum().to_frame().T
+    def group(cols: list[str]) -> np.ndarray:
+        out = np.zeros(len(c), dtype=np.int64)
+        for k in cols:
+            code, size = codes[k]
+            out = out * size + code
+        return out
 
-    base = per_row(sel, keys)
-    rows = base.reset_index()[keys] if keys else pd.DataFrame(index=[0])
-    unsafe = pd.DataFrame(False, index=rows.index, columns=n_cols)
+    row_of_cell = group(keys)
+    row_codes, first = np.unique(row_of_cell[sel], return_index=True)
+    if keys:
+        row_pos = np.flatnonzero(sel)[first]  # a cell of each row, rows in key order
+        # as groupby's keys: an object column's values get their dtype inferred ('str')
+        rows = pd.DataFrame({k: pd.Index(column[k].to_numpy()[row_pos])
+                             if column[k].dtype == object else column[k].iloc[row_pos].array
+                             for k in keys})
+        # groupby(level=...) drops missing keys: such a row has no atom
+        atom_ok = ~np.any([missing[k][row_pos] for k in keys], axis=0)
+    else:
+        rows = pd.DataFrame(index=[0])
+        row_codes, row_pos = np.zeros(1, dtype=np.int64), None
+        atom_ok = np.ones(1, dtype=bool)
+    n_rows = len(rows)
+    row_index = np.searchsorted(row_codes, row_of_cell)  # valid where sel
+
+    def sums(mask: np.ndarray, slot: np.ndarray, size: int) -> np.ndarray:
+        out = np.zeros((size, len(n_cols)))
+        np.add.at(out, slot[mask], counts[mask])
+        return out
+
+    here = sums(sel, row_index, n_rows)
+    unsafe = np.zeros((n_rows, len(n_cols)), dtype=bool)
     problem = None
     atoms = [("period", "month"), *([("unit_id", "unit")] if org_on else []),
              *([("department", "department")] if dept_on else [])]
     for dim, what in atoms:
-        part = _small(per_row(sel, [*keys, dim] if dim not in keys else keys), min_n)
-        hit = part.groupby(level=keys).any() if keys else part.any().to_frame().T
-        hit = _align(rows, hit, keys, n_cols)
-        problem = problem or (("atom", what) if hit.to_numpy().any() else None)
+        if dim in keys:
+            hit = _small(here, min_n)
+        else:
+            code, size = codes[dim]
+            part = sums(sel, row_index * size + code, n_rows * size)
+            hit = _small(part, min_n).reshape(n_rows, size, len(n_cols)).any(axis=1)
+        hit &= atom_ok[:, None]
+        problem = problem or (("atom", what) if hit.any() else None)
         unsafe |= hit
     filtered = [d for d, on in (("org", org_on), ("dept", dept_on)) if on]
     for k in range(1, len(filtered) + 1):
@@ -333,33 +373,25 @@ def difference_guard(
                 mask &= in_dept
             kept = [g for g in keys if not (("org" in drop and g in ORG_KEYS)
                                             or ("dept" in drop and g == "department"))]
-            wide = per_row(c[mask], kept)
-            wide = rows[kept].merge(wide.reset_index(), on=kept, how="left")[n_cols] \
-                if kept else pd.DataFrame([wide.iloc[0].to_numpy()] * len(rows),
-                                          columns=n_cols, index=rows.index)
-            here = _align(rows, base, keys, n_cols, fill=0)
-            hit = _small(wide.fillna(0).to_numpy(float) - here.to_numpy(float), min_n)
-            hit = pd.DataFrame(hit, columns=n_cols, index=rows.index)
+            cell_group = group(kept)
+            uniq, slot = np.unique(cell_group, return_inverse=True)
+            wide = sums(mask, slot.ravel(), len(uniq))
+            if kept:
+                wide = wide[np.searchsorted(uniq, cell_group[row_pos])]
+            else:
+                wide = np.repeat(counts[mask].sum(axis=0)[None, :], n_rows, axis=0)
+            hit = _small(wide - here, min_n)
             what = "unit" if "org" in drop else "department"
-            problem = problem or (("difference", what) if hit.to_numpy().any() else None)
+            problem = problem or (("difference", what) if hit.any() else None)
             unsafe |= hit
-    return pd.concat([rows, unsafe], axis=1), problem
+    flags = pd.DataFrame(unsafe, columns=n_cols, index=rows.index)
+    return pd.concat([rows, flags], axis=1), problem
 
 
 def _subsets(items: list[str], k: int) -> list[tuple[str, ...]]:
     from itertools import combinations
 
     return list(combinations(items, k))
-
-
-def _align(rows: pd.DataFrame, frame: pd.DataFrame, keys: list[str], n_cols: list[str],
-           fill=False) -> pd.DataFrame:
-    """``frame`` (indexed by ``keys``) in the order of ``rows``."""
-    if not keys:
-        return pd.DataFrame([frame.iloc[0].to_numpy()] * len(rows), columns=n_cols,
-                            index=rows.index)
-    out = rows[keys].merge(frame.reset_index(), on=keys, how="left")[n_cols]
-    return out.fillna(fill).set_axis(rows.index).astype(type(fill) if fill is False else float)
 
 
 def shield_breakdown(base: pd.DataFrame, keys: list[str], parent_n: dict[str, pd.Series],

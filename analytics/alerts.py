@@ -217,11 +217,13 @@ def imbalance_alert_counts(balance_df: pd.DataFrame,
 
 
 def imbalance_history(balance_df: pd.DataFrame, settings: Settings = DEFAULT) -> pd.DataFrame:
-    """:func:`analytics.views.imbalance_history`, with the alert counts of
-    :func:`imbalance_alert_counts` (one pass instead of the alerts of every month).
+    """Month by month: how many units are out of balance, once and persistently.
 
-    One row per period (sorted): ``period``, ``n_units``, ``mean_imbalance``, ``n_over``
-    and ``n_alerts``.
+    ``n_over``: units with imbalance >= threshold in that month alone; ``n_alerts``:
+    units with an imbalance alert in that month (:func:`imbalance_alert_counts`, one
+    pass, equal to the units of :func:`imbalance_alerts` of every month). One row per
+    period (sorted): ``period``, ``n_units``, ``mean_imbalance``, ``n_over`` and
+    ``n_alerts``.
     """
     company = company_balance(balance_df, settings)
     over = (balance_df["imbalance"] >= settings.imbalance_threshold).groupby(

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.alerts import D2, imbalance_alerts
-from analytics.balance import Z_COLUMNS, company_balance, month_number
+from analytics.alerts import D2
+from analytics.balance import Z_COLUMNS, month_number
 from analytics.chain import MIN_PERIODS, what_if
 from analytics.relationships import cross_sectional, lag_pairs, lagged
 from analytics.settings import DEFAULT, LEG_LABELS, LEGS, Settings
@@ -116,44 +116,6 @@ def imbalance_ranking(
     rank = pd.Series(np.arange(1, len(month) + 1), dtype="Int64")
     month["rank"] = rank.where(month["_known"])
     return month[list(RANKING_COLUMNS)]
-
-
-def imbalance_history(balance_df: pd.DataFrame, settings: Settings = DEFAULT) -> pd.DataFrame:
-    """Month by month: how many units are out of balance, once and persistently.
-
-    Parameters
-    ----------
-    balance_df : pandas.DataFrame
-        Output of :func:`analytics.balance.balance` (with ``n_employee`` and
-        ``n_customer`` for the alerts' data minima).
-    settings : Settings
-        ``imbalance_threshold`` and the alert settings of
-        :func:`analytics.alerts.imbalance_alerts`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per period (sorted): ``period``, ``n_units`` (units with a known
-        imbalance), ``mean_imbalance`` (as :func:`analytics.balance.company_balance`),
-        ``n_over`` (imbalance >= threshold in that month alone; with unrelated legs
-        about one unit in three passes 2.0 in any one month) and ``n_alerts`` (units
-        with an imbalance alert in that month: over the threshold for
-        ``imbalance_persistence`` months running).
-
-    Example
-    -------
-    >>> imbalance_history(balance(legs_frame(panel)))  # doctest: +SKIP
-    """
-    company = company_balance(balance_df, settings)
-    over = (balance_df["imbalance"] >= settings.imbalance_threshold).groupby(
-        balance_df["period"].astype(str)).sum()
-    alerts = [imbalance_alerts(balance_df, settings, p) for p in company["period"]]
-    return pd.DataFrame({
-        "period": company["period"], "n_units": company["n_units"],
-        "mean_imbalance": company["mean_imbalance"],
-        "n_over": company["period"].map(over).fillna(0).astype("int64"),
-        "n_alerts": [int(a["unit_id"].nunique()) for a in alerts],
-    })  # fmt: skip
 
 
 def _p_chart(series: pd.DataFrame, target: int, settings: Settings) -> pd.DataFrame:

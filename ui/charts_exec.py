@@ -239,7 +239,7 @@ def imbalance_bar(ranking: pd.DataFrame, threshold: float, top: int = 12) -> go.
 def imbalance_over_time(history: pd.DataFrame, threshold: float) -> go.Figure:
     """Units out of balance per month: alerts (2+ months running) and one-month readings.
 
-    ``history`` is :func:`analytics.views.imbalance_history`.
+    ``history`` is :func:`analytics.alerts.imbalance_history`.
     """
     known = history[history["n_units"] > 0]
     months = _month(known["period"])

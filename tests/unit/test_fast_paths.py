@@ -6,11 +6,9 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import pandas.testing as pdt
 import pytest
 
-from analytics import views
-from analytics.alerts import imbalance_alert_counts, imbalance_alerts, imbalance_history
+from analytics.alerts import imbalance_alert_counts, imbalance_alerts
 from analytics.balance import balance
 from analytics.settings import DEFAULT
 
@@ -53,14 +51,6 @@ def test_alert_counts_equal_the_alerts_of_every_month(seed, settings):
     assert counts.to_dict() == {p: n for p, n in slow.items() if n}
     if settings.imbalance_threshold < 2:  # the case is not trivially empty
         assert sum(slow.values()) > 0
-
-
-@pytest.mark.parametrize("seed", [0, 3])
-@pytest.mark.parametrize("settings", SETTINGS[:4])
-def test_history_equals_the_views_history(seed, settings):
-    bal = _random_balance(seed)
-    pdt.assert_frame_equal(imbalance_history(bal, settings),
-                           views.imbalance_history(bal, settings))
 
 
 def test_alert_counts_hand_worked():

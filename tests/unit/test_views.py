@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.alerts import control_alerts
+from analytics.alerts import control_alerts, imbalance_history
 from analytics.balance import balance
 from analytics.chain import what_if
 from analytics.relationships import relationships
@@ -21,7 +21,6 @@ from analytics.views import (
     WHAT_IF_COLUMNS,
     chain_sentence,
     evidence_table,
-    imbalance_history,
     imbalance_ranking,
     pair_view,
     stool_picture,

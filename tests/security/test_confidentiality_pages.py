@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +55,9 @@ KEYS = {"unit_id": ("unit_id", "Unit"), "period": ("period", "Month"),
 @pytest.fixture(scope="module", autouse=True)
 def write_counts():
     yield
-    if not COUNTS:  # a partial run (-k) leaves the last full run's counts alone
+    # written for tools/security_table.py (which sets STOOL_COUNTS_FILE), never by an
+    # ordinary test run; a partial run (-k) leaves the last full run's counts alone
+    if not COUNTS or not os.environ.get("STOOL_COUNTS_FILE"):
         return
     COUNTS_FILE.parent.mkdir(exist_ok=True)
     old = json.loads(COUNTS_FILE.read_text()) if COUNTS_FILE.exists() else {}

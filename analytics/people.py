@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -336,6 +337,16 @@ def drivers(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataF
     return drv.importance_performance(items, min_n=s.min_corr_n, alpha=s.alpha)
 
 
+@lru_cache(maxsize=1)
+def _empty_analysis() -> dict[str, pd.DataFrame]:
+    return text.analyse(pd.DataFrame({"comment": pd.Series(dtype=str)}))
+
+
+def _no_comments() -> dict[str, pd.DataFrame]:
+    """:func:`analytics.comments.analyse` of no comments (worked out once, copied per call)."""
+    return {k: v.copy() for k, v in _empty_analysis().items()}
+
+
 def comments(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
              limit: int = 500) -> dict[str, Any]:
     """Employee comments of the selection with sentiment and themes, or nothing.
@@ -348,7 +359,7 @@ def comments(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
         unless the selection may be shown and holds ``min_comment_group_size`` comments
         under rules 2 and 4. At most ``limit`` comments (latest months first) are read.
     """
-    empty = text.analyse(pd.DataFrame({"comment": pd.Series(dtype=str)}))
+    empty = _no_comments()
     check = selection(con, filters, s)
     if not check.shown:
         return {"shown": False, "message": check.message, **empty}

@@ -3,7 +3,8 @@
 It signs in whoever ``provider.user`` names, without asking: /authorize records the
 request (nonce, redirect_uri) and redirects straight back with a one-time code; /token
 checks the client's credentials, the code and the redirect_uri, and returns an id_token
-signed RS256 (authlib.jose, a key generated per provider) carrying the e-mail and groups
+signed RS256 (joserfc, Authlib's JOSE library since authlib.jose was deprecated;
+a key generated per provider) carrying the e-mail and groups
 claims. The discovery document, /jwks and /userinfo are what Authlib reads.
 """
 
@@ -17,14 +18,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from authlib.jose import JsonWebKey, jwt
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 
 class MockProvider:
     def __init__(self, client_id: str, client_secret: str) -> None:
         self.client_id, self.client_secret = client_id, client_secret
-        self.key = JsonWebKey.generate_key("RSA", 2048, is_private=True,
-                                           options={"kid": "test-key"})
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key"}, private=True)
         self.user: dict = {}  # the claims of the next sign-in: email, groups, ...
         self.codes: dict[str, dict] = {}
         self.log: list[str] = []  # the paths requested, in order
@@ -74,7 +75,7 @@ class MockProvider:
         if grant.get("nonce"):
             claims["nonce"] = grant["nonce"]
         header = {"alg": "RS256", "kid": "test-key", "typ": "JWT"}
-        return jwt.encode(header, claims, self.key).decode()
+        return jwt.encode(header, claims, self.key)
 
     def _client_ok(self, headers, form: dict) -> bool:
         auth = headers.get("Authorization", "")
@@ -107,7 +108,7 @@ class MockProvider:
                 if url.path == "/.well-known/openid-configuration":
                     self._json(provider.metadata())
                 elif url.path == "/jwks":
-                    self._json({"keys": [provider.key.as_dict(is_private=False)]})
+                    self._json({"keys": [provider.key.as_dict(private=False)]})
                 elif url.path == "/authorize":
                     if (query.get("client_id") != provider.client_id
                             or query.get("response_type") != "code"

@@ -54,7 +54,8 @@ def oidc_server(demo_db_file, tmp_path_factory, provider):
         f'server_metadata_url = "{provider.metadata_url}"\n', encoding="utf-8")
     roles = folder / "roles.json"
     roles.write_text(json.dumps({"users": {MANAGER: {"role": "manager", "units": UNITS}},
-                                 "groups": {}}), encoding="utf-8")
+                                 "groups": {"people-team": {"role": "hr"}}}),
+                     encoding="utf-8")
     env = {**os.environ, "STOOL_DB": str(db), "STOOL_AUTH": "oidc", "STOOL_ROLES": str(roles),
            "STOOL_CONFIG": str(folder / "none.toml")}
     log = open(folder / "streamlit.log", "w")  # noqa: SIM115
@@ -128,6 +129,25 @@ def test_a_manager_signs_in_through_the_provider(page, oidc_server, provider):
     shot = screenshot(page, "oidc_manager")
     assert shot.stat().st_size > 10_000
 
+    sidebar.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+    wait_for_app(page)
+    _sign_in_page(page)
+
+
+def test_a_groups_claim_gives_the_hr_role(page, oidc_server, provider):
+    provider.user = {"email": "harriet@example.com", "groups": ["staff", "people-team"]}
+    page.goto(oidc_server)
+    wait_for_app(page)
+    _sign_in_page(page)
+    _press_sign_in(page)
+    page.wait_for_selector("[data-testid=stMetric]", timeout=30_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_text("Signed in as harriet@example.com (hr)",
+                               exact=True).count() == 1
+    nav = page.get_by_test_id("stSidebarNav")
+    shown = [t for t in ALL_PAGES if nav.get_by_text(t, exact=True).count() == 1]
+    assert shown == MANAGER_PAGES[:-1]  # the dashboards: no Upload, no Batches & settings
     sidebar.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
     wait_for_app(page)

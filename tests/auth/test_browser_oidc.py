@@ -129,6 +129,16 @@ def test_a_manager_signs_in_through_the_provider(page, oidc_server, provider):
     shot = screenshot(page, "oidc_manager")
     assert shot.stat().st_size > 10_000
 
+    # the identity cookie outlives a reload; a page left out of the navigation stays shut
+    page.goto(f"{oidc_server}/data")
+    wait_for_app(page)
+    assert sidebar.get_by_text(f"Signed in as {MANAGER} (manager · U03, U07)",
+                               exact=True).count() == 1
+    assert page.get_by_role("heading", name="Data and settings").count() == 0
+    page.goto(f"{oidc_server}/upload")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Upload a monthly file").wait_for(timeout=30_000)
+
     sidebar.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
     wait_for_app(page)

@@ -64,7 +64,8 @@ class MockProvider:
 
     def _claims(self, user: dict) -> dict:
         email = user["email"]
-        return {"sub": "sub-" + email, "email": email, "email_verified": True,
+        return {"sub": "sub-" + email, "email": email,
+                "email_verified": bool(user.get("email_verified", True)),
                 "name": user.get("name", email.split("@")[0]),
                 "groups": list(user.get("groups", []))}
 

@@ -90,11 +90,11 @@ def _sign_in_page(page) -> None:
     assert page.get_by_test_id("stSidebarNav").count() == 0
 
 
-def _press_sign_in(page) -> None:
+def _press_sign_in(page, app_url: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     # /auth/login -> provider /authorize -> /oauth2callback -> the app again
-    page.wait_for_url(lambda u: "/oauth2callback" not in u and "/auth/" not in u
-                      and "127.0.0.1" in u, timeout=30_000)
+    page.wait_for_url(lambda u: u.startswith(app_url) and "/oauth2callback" not in u
+                      and "/auth/" not in u, timeout=30_000)
     wait_for_app(page)
 
 
@@ -104,7 +104,7 @@ def test_a_manager_signs_in_through_the_provider(page, oidc_server, provider):
     wait_for_app(page)
     _sign_in_page(page)
     issued = provider.tokens_issued
-    _press_sign_in(page)
+    _press_sign_in(page, oidc_server)
     assert provider.tokens_issued == issued + 1  # one code exchanged for one id_token
     assert "/authorize" in provider.log and "/token" in provider.log
     page.wait_for_selector("[data-testid=stMetric]", timeout=30_000)
@@ -150,7 +150,7 @@ def test_a_groups_claim_gives_the_hr_role(page, oidc_server, provider):
     page.goto(oidc_server)
     wait_for_app(page)
     _sign_in_page(page)
-    _press_sign_in(page)
+    _press_sign_in(page, oidc_server)
     page.wait_for_selector("[data-testid=stMetric]", timeout=30_000)
     sidebar = page.get_by_test_id("stSidebar")
     assert sidebar.get_by_text("Signed in as harriet@example.com (hr)",
@@ -169,7 +169,7 @@ def test_an_unmapped_address_sees_no_access_and_signs_out(page, oidc_server, pro
     page.goto(oidc_server)
     wait_for_app(page)
     _sign_in_page(page)
-    _press_sign_in(page)
+    _press_sign_in(page, oidc_server)
     page.get_by_role("heading", name="No access").wait_for(timeout=30_000)
     assert page.get_by_text(f"You are signed in as {STRANGER}, but this account has no "
                             "role").count() == 1

@@ -152,14 +152,17 @@ def load_role_mapping(path: Path) -> dict:
             "groups": dict(data.get("groups", {}))}
 
 
-def user_from_claims(mapping: dict, email: str | None, groups: Iterable[str] = ()) -> User | None:
+def user_from_claims(mapping: dict, email: str | None, groups: Iterable[str] = (),
+                     email_verified: bool | None = None) -> User | None:
     """The user an identity provider's claims map to, or None (no access).
 
-    The e-mail entry wins; otherwise the first group (in the mapping file's order) that
-    the user belongs to.
+    The e-mail entry wins, unless the provider says the address is not verified
+    (``email_verified`` false: some providers let users set any address, which would
+    let anyone take a mapped role); otherwise the first group (in the mapping file's
+    order) that the user belongs to.
     """
     entry = None
-    if email:
+    if email and email_verified is not False:
         entry = mapping["users"].get(email.strip().lower())
     if entry is None:
         member = set(groups or ())

@@ -7,6 +7,7 @@ talks to Streamlit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -49,7 +50,8 @@ def resolve() -> tuple[User | None, Callable[[], None] | None]:
         return None, _problem(f"The role mapping cannot be read: {exc}")
     groups = st.user.get("groups") or []
     user = auth.user_from_claims(mapping, st.user.get("email"),
-                                 [groups] if isinstance(groups, str) else groups)
+                                 [groups] if isinstance(groups, str) else groups,
+                                 email_verified=st.user.get("email_verified"))
     if user is None:
         return None, _no_access_page
     return user, None
@@ -101,10 +103,23 @@ def _oidc_page() -> None:
         st.login()
 
 
+def _literal(text: str) -> str:
+    """A name from a users file or an identity provider, as a Markdown code span.
+
+    Nothing inside a code span is formatted or turned into a link (backslash escapes
+    would still let an address or URL be auto-linked); the fence is one backtick longer
+    than any run of backticks in the name, as CommonMark specifies.
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
 def _no_access_page() -> None:
     _page_config("No access")
     st.title("No access")
-    st.error(f"You are signed in as {st.user.get('email') or 'an unknown user'}, but this "
+    who = _literal(st.user.get("email") or "an unknown user")
+    st.error(f"You are signed in as {who}, but this "
              "account has no role on the dashboard. Ask an administrator to add you.")
     if st.button("Sign out", key="oidc_logout"):
         st.logout()
@@ -134,7 +149,7 @@ def sidebar(user: User) -> None:
                        icon=":material/lock_open:")
             return
         scope = f" · {', '.join(user.units)}" if user.units else ""
-        st.caption(f"Signed in as **{user.name}** ({user.role}{scope})")
+        st.caption(f"Signed in as {_literal(user.name)} ({user.role}{scope})")
         if st.button("Sign out", key="sign_out"):
             if mode == "password":
                 st.session_state.clear()  # the filters and a staged upload go too

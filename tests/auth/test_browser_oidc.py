@@ -185,3 +185,36 @@ def test_an_unmapped_address_sees_no_access_and_signs_out(page, oidc_server, pro
     page.reload()
     wait_for_app(page)
     _sign_in_page(page)
+
+
+def test_an_unverified_address_takes_no_mapped_role(page, oidc_server, provider):
+    """Some providers let a user set any address: unverified, it must not map to a role.
+
+    The address is also shown as text: Markdown in a claim formats nothing.
+    """
+    provider.user = {"email": MANAGER, "email_verified": False, "groups": ["staff"]}
+    page.goto(oidc_server)
+    wait_for_app(page)
+    _sign_in_page(page)
+    _press_sign_in(page, oidc_server)
+    page.get_by_role("heading", name="No access").wait_for(timeout=30_000)
+    assert page.get_by_text(f"You are signed in as {MANAGER}, but this account has no "
+                            "role").count() == 1
+    assert page.get_by_test_id("stMetric").count() == 0
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+    wait_for_app(page)
+    _sign_in_page(page)
+
+
+def test_markdown_in_a_claim_is_shown_as_text(page, oidc_server, provider):
+    odd = "mallory_**x**_[site](https://evil.example/)@example.com"
+    provider.user = {"email": odd, "groups": ["staff"]}
+    page.goto(oidc_server)
+    wait_for_app(page)
+    _sign_in_page(page)
+    _press_sign_in(page, oidc_server)
+    page.get_by_role("heading", name="No access").wait_for(timeout=30_000)
+    alert = page.get_by_test_id("stAlert")
+    assert odd in alert.inner_text()  # every character as sent, nothing formatted
+    assert alert.locator("strong, em, a[href*='evil']").count() == 0

@@ -128,6 +128,17 @@ def test_user_from_claims(email, groups, expected):
     assert auth.user_from_claims(mapping, email, groups) == expected
 
 
+def test_an_unverified_address_gets_no_role_from_its_e_mail():
+    mapping = {"users": {"mia@x.com": {"role": "manager", "units": ["U01"]}},
+               "groups": {"people-team": {"role": "hr"}}}
+    assert auth.user_from_claims(mapping, "mia@x.com", (), email_verified=False) is None
+    assert auth.user_from_claims(mapping, "mia@x.com", (), email_verified=True) == \
+        User("mia@x.com", "manager", ("U01",))
+    # the provider's own groups still count
+    assert auth.user_from_claims(mapping, "mia@x.com", ["people-team"],
+                                 email_verified=False) == User("mia@x.com", "hr")
+
+
 def test_role_mapping_file(tmp_path):
     path = tmp_path / "roles.json"
     path.write_text('{"users": {"Ann@X.com": {"role": "hr"}}}')

@@ -9,17 +9,12 @@ provider's /authorize -> /oauth2callback -> the dashboard, with an id_token sign
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from tests.auth._mock_oidc import MockProvider
-from tests.e2e.conftest import ROOT, _free_port, screenshot, wait_for_app
+from tests.e2e.conftest import _free_port, screenshot, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.e2e
 MANAGER = "mia.manager@example.com"
@@ -56,32 +51,11 @@ def oidc_server(demo_db_file, tmp_path_factory, provider):
     roles.write_text(json.dumps({"users": {MANAGER: {"role": "manager", "units": UNITS}},
                                  "groups": {"people-team": {"role": "hr"}}}),
                      encoding="utf-8")
-    env = {**os.environ, "STOOL_DB": str(db), "STOOL_AUTH": "oidc", "STOOL_ROLES": str(roles),
+    env = {"STOOL_DB": str(db), "STOOL_AUTH": "oidc", "STOOL_ROLES": str(roles),
            "STOOL_CONFIG": str(folder / "none.toml")}
-    log = open(folder / "streamlit.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets_file)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start; see {log.name}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with streamlit_server(folder, env, "--secrets.files", str(secrets_file),
+                          port=port) as served:
+        yield served
 
 
 def _sign_in_page(page) -> None:

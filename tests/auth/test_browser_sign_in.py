@@ -6,18 +6,13 @@ directly from pages/data.py, without app.py: it must show the sign-in, not the b
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from argon2 import PasswordHasher
 
 from analytics import users
-from tests.e2e.conftest import ROOT, _free_port, wait_for_app
+from tests.e2e.conftest import streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery"
@@ -36,34 +31,10 @@ def password_server(demo_db_file, tmp_path_factory):
         users.add(users_file, "root", PASSWORD, "admin")
     finally:
         users._hasher = saved
-    port = _free_port()
-    env = {**os.environ, "STOOL_DB": str(db), "STOOL_AUTH": "password",
-           "STOOL_USERS": str(users_file), "STOOL_CONFIG": str(folder / "none.toml")}
-    log = open(folder / "streamlit.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start; see {log.name}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    env = {"STOOL_DB": str(db), "STOOL_AUTH": "password", "STOOL_USERS": str(users_file),
+           "STOOL_CONFIG": str(folder / "none.toml")}
+    with streamlit_server(folder, env) as url:
+        yield url
 
 
 def _sign_in(page, name: str, password: str) -> None:

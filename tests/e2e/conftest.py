@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,39 +44,51 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1440, "height": 1000}}
 
 
-@pytest.fixture(scope="session")
-def app_server(demo_db_file, tmp_path_factory):
-    """The dashboard served on a free port over a copy of the demo database."""
-    db = tmp_path_factory.mktemp("e2e") / "stool.duckdb"
-    shutil.copyfile(demo_db_file, db)
-    port = _free_port()
-    env = {**os.environ, "STOOL_DB": str(db)}
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115
+@contextmanager
+def streamlit_server(folder: Path, env: dict[str, str], *extra: str, port: int | None = None):
+    """``streamlit run app.py`` on a free port (or ``port``) until the block ends: its URL.
+
+    ``env`` is added to this process's environment; ``extra`` are more server options;
+    the server's log goes to ``folder``/streamlit.log.
+    """
+    port = port or _free_port()
+    log = open(folder / "streamlit.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+         "--browser.gatherUsageStats", "false", *extra],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start; see {log.name}")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"streamlit did not start; see {log.name}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(demo_db_file, tmp_path_factory):
+    """The dashboard served on a free port over a copy of the demo database."""
+    folder = tmp_path_factory.mktemp("e2e")
+    db = folder / "stool.duckdb"
+    shutil.copyfile(demo_db_file, db)
+    with streamlit_server(folder, {"STOOL_DB": str(db)}) as url:
+        yield url
 
 
 def wait_for_app(page, timeout: float = 60_000) -> None:

@@ -280,7 +280,7 @@ def check(staged: Staged, mapping: Mapping | None = None, *,
     problems = staging.problems(staged.cur, staged.prepared.source_row_offset)
     known = set(unit_ids(staged.con))
     scope = staging.stage_scope(staged.cur)
-    new_units = sorted(set(scope.unit_id) - known) if len(scope) else []
+    new_units = sorted(set(scope.unit_id.dropna()) - known) if len(scope) else []
     return Report(plan, [], counts, problems, staged.n_rows, kept, bad,
                   staging.stage_preview(staged.cur), scope, replaces, new_units, identical,
                   list(staged.prepared.notes), mapping, allowed)

@@ -314,7 +314,8 @@ def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple]:
 
     for t in REQUIRED[plan.dataset]:
         if t in kinds:
-            add(t, f"{quote_ident(t)} IS NULL AND src__{_safe(t)} IS NULL",
+            # empty, or a missing marker such as NA (which types to NULL like empty)
+            add(t, f"{quote_ident(t)} IS NULL AND {_missing(f'src__{_safe(t)}')}",
                 "missing required value")
     for t, kind in kinds.items():
         q, raw = quote_ident(t), f"src__{_safe(t)}"

@@ -143,3 +143,23 @@ def test_error_values_are_cut_at_200_characters():
                                       "reason": ["r", "s"]})
     errors = pipeline._error_dicts(problems)
     assert [e["value"] for e in errors] == ["y" * 200, "z" * 200 + "…"]
+
+
+# found by hypothesis in CI: a unit id written as a missing marker ("NA") or left empty
+# in a units file passed validation, then crashed the sort of new units (a float NaN
+# among strings) or the NOT NULL constraint of the write
+@pytest.mark.parametrize("dataset, text", [
+    ("units", "unit_id,unit_name\nU01,Leeds\nNA,York\n"),
+    ("units", "unit_id,unit_name\nU01,Leeds\n,York\n"),
+    ("units", "unit_id,unit_name,\nU01,U01,U01\nLeeds,U01,U01\nNA,U01,U01\n"),
+    ("employee", "unit_id,response_date,esat\nU01,2026-09-01,4\nN/A,2026-09-02,3\n"),
+])
+def test_a_missing_unit_id_is_a_missing_required_value(tiny_duck, tmp_path, dataset, text):
+    path = tmp_path / "case.csv"
+    path.write_text(text)
+    before = queries.content_digest(tiny_duck)
+    result, _ = pipeline.ingest_file(tiny_duck, path, dataset)
+    assert result.status == "rejected"
+    assert {"row": 3 + ("Leeds" in text and "U01,U01" in text), "column": "unit_id",
+            "reason": "missing required value"}.items() <= result.errors[-1].items()
+    assert queries.content_digest(tiny_duck) == before

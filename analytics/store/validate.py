@@ -314,9 +314,11 @@ def _checks(plan: Plan, kinds: dict[str, str], today: dt.date) -> list[tuple]:
 
     for t in REQUIRED[plan.dataset]:
         if t in kinds:
-            # empty, or a missing marker such as NA (which types to NULL like empty)
-            add(t, f"{quote_ident(t)} IS NULL AND {_missing(f'src__{_safe(t)}')}",
-                "missing required value")
+            # an identifier is missing when empty or a marker such as NA (typed to NULL
+            # like empty); a score or amount given as NA is an answer left out, kept
+            raw = f"src__{_safe(t)}"
+            gone = _missing(raw) if kinds[t] == TEXT else f"{raw} IS NULL"
+            add(t, f"{quote_ident(t)} IS NULL AND {gone}", "missing required value")
     for t, kind in kinds.items():
         q, raw = quote_ident(t), f"src__{_safe(t)}"
 

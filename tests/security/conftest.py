@@ -17,6 +17,7 @@ show. The CSV files are written to a temporary folder and loaded with
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -151,3 +152,16 @@ def small_con(small_db_file, tmp_path_factory):
     con = connect(path)
     yield con
     con.close()
+
+
+def save_counts(counts: dict, path: Path) -> None:
+    """Merge a module's counts into ``path`` for tools/security_table.py.
+
+    Only when the script asks (it sets STOOL_COUNTS_FILE), never in an ordinary test
+    run; a partial run (-k) with nothing counted leaves the last full run's counts alone.
+    """
+    if not counts or not os.environ.get("STOOL_COUNTS_FILE"):
+        return
+    path.parent.mkdir(exist_ok=True)
+    old = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**old, **counts}, indent=2, sort_keys=True) + "\n")

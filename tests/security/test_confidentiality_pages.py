@@ -12,8 +12,6 @@ two figures that differ by a small group, no breakdown with a small remainder.
 from __future__ import annotations
 
 import io
-import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.filters import Filters
 from tests.security.checker import Figure, Notebook, Truth, violations
-from tests.security.conftest import MIN_COMMENTS, MIN_N, MONTHS, UNITS, employee_frame
+from tests.security.conftest import MIN_COMMENTS, MIN_N, MONTHS, UNITS, employee_frame, save_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTS_FILE = Path(__file__).with_name("counts") / "confidentiality_pages.json"
@@ -55,13 +53,7 @@ KEYS = {"unit_id": ("unit_id", "Unit"), "period": ("period", "Month"),
 @pytest.fixture(scope="module", autouse=True)
 def write_counts():
     yield
-    # written for tools/security_table.py (which sets STOOL_COUNTS_FILE), never by an
-    # ordinary test run; a partial run (-k) leaves the last full run's counts alone
-    if not COUNTS or not os.environ.get("STOOL_COUNTS_FILE"):
-        return
-    COUNTS_FILE.parent.mkdir(exist_ok=True)
-    old = json.loads(COUNTS_FILE.read_text()) if COUNTS_FILE.exists() else {}
-    COUNTS_FILE.write_text(json.dumps({**old, **COUNTS}, indent=2, sort_keys=True) + "\n")
+    save_counts(COUNTS, COUNTS_FILE)
 
 
 @pytest.fixture(autouse=True)

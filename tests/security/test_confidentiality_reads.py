@@ -15,7 +15,6 @@ The counts of what was checked go to tests/security/counts/confidentiality_reads
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +27,7 @@ from analytics import report
 from analytics.filters import Filters
 from tests.security import browse
 from tests.security.checker import Figure, Notebook, Truth, violations
-from tests.security.conftest import MIN_COMMENTS, MIN_N, MONTHS, UNITS, employee_frame
+from tests.security.conftest import MIN_COMMENTS, MIN_N, MONTHS, UNITS, employee_frame, save_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTS_FILE = Path(__file__).with_name("counts") / "confidentiality_reads.json"
@@ -51,13 +50,7 @@ def truth() -> Truth:
 @pytest.fixture(scope="module", autouse=True)
 def write_counts():
     yield
-    # written for tools/security_table.py (which sets STOOL_COUNTS_FILE), never by an
-    # ordinary test run; a partial run (-k) leaves the last full run's counts alone
-    if not COUNTS or not os.environ.get("STOOL_COUNTS_FILE"):
-        return
-    COUNTS_FILE.parent.mkdir(exist_ok=True)
-    old = json.loads(COUNTS_FILE.read_text()) if COUNTS_FILE.exists() else {}
-    COUNTS_FILE.write_text(json.dumps({**old, **COUNTS}, indent=2, sort_keys=True) + "\n")
+    save_counts(COUNTS, COUNTS_FILE)
 
 
 def _assert_clean(book: Notebook, what: str) -> None:

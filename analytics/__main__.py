@@ -146,7 +146,20 @@ def _demo(con, args) -> int:
     ids = builder.build(con, seed=args.seed,
                         progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr))
     print(f"Demo company loaded as batches {ids}.")
+    _warm_up(con)
     return EXIT_OK
+
+
+def _warm_up(con) -> None:
+    """Keep the pages' default results for the new data (analytics.warmup), reported on
+    stderr; a failure is reported and never changes the command's outcome."""
+    from analytics import warmup
+
+    try:
+        print(warmup.warm_up(con).line(), file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - the load is committed; pages compute instead
+        warmup.log.warning("warm-up failed", exc_info=True)
+        print(f"warm-up failed ({exc}); the pages will compute their results", file=sys.stderr)
 
 
 def _ingest(con, args) -> int:
@@ -160,6 +173,9 @@ def _ingest(con, args) -> int:
         except (OSError, ValueError) as exc:
             print(f"error: cannot use mapping {args.mapping}: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    from analytics.store import queries
+
+    version = queries.data_version(con)
     try:
         result, _report = ingest_file(con, args.file, args.kind, mapping,
                                       on_error=args.on_error, dry_run=args.dry_run,
@@ -178,6 +194,8 @@ def _ingest(con, args) -> int:
     else:
         print(f"{result.status}: batch {result.batch_id}, {result.rows_loaded} rows loaded, "
               f"{result.rows_rejected} rejected")
+    if queries.data_version(con) != version:  # committed: loaded or replaced
+        _warm_up(con)
     return EXIT_REJECTED if result.status == "rejected" else EXIT_OK
 
 
@@ -210,6 +228,7 @@ def _rollback(con, args) -> int:
 
     if rollback_batch(con, args.batch_id, by="cli"):
         print(f"Batch {args.batch_id} rolled back.")
+        _warm_up(con)
         return EXIT_OK
     print(f"error: batch {args.batch_id} is not a loaded batch", file=sys.stderr)
     return EXIT_USAGE
@@ -219,6 +238,7 @@ def _remove_demo(con, args) -> int:
     from analytics import demo
 
     print(f"Removed {demo.remove(con)} demo batches.")
+    _warm_up(con)
     return EXIT_OK
 
 

@@ -7,9 +7,9 @@ from streamlit.errors import StreamlitAPIException
 
 from analytics import views
 from ui import charts_exec as charts
-from ui.cache_charts import figure
+from ui.cache_charts import keyed_figure
 from ui.cache_exec import cached_alerts, cached_balance, cached_imbalance_history, column_config
-from ui.components import downloads, empty_state
+from ui.components import empty_state, long_table
 from ui.session import cached_kpis, guard
 
 ctx = guard("Balance")
@@ -46,10 +46,11 @@ st.caption(f"{period} · {complete} of {len(ranking)} units have all three legs 
 trend = cached_kpis(ctx.version, ctx.filters, ctx.settings_key, ("period",))
 stool = views.stool_picture(trend, ctx.settings, period)
 left, right = st.columns([2, 3])
-left.plotly_chart(figure(charts.stool_figure, stool, ctx.settings.profit_metric), key="stool",
-                  width="stretch")
+left.plotly_chart(keyed_figure(ctx.key, charts.stool_figure, stool, ctx.settings.profit_metric),
+                  key="stool", width="stretch")
 event = right.plotly_chart(
-    figure(charts.balance_scatter, ranking, ctx.settings.targets, ctx.settings.profit_metric),
+    keyed_figure(ctx.key, charts.balance_scatter, ranking, ctx.settings.targets,
+                 ctx.settings.profit_metric),
     key="balance_scatter", on_select="rerun", selection_mode="points", width="stretch")
 hidden = len(ranking) - int((ranking["esat"].notna() & ranking["csat"].notna()).sum())
 if hidden:
@@ -66,23 +67,22 @@ if len(known) == 0:
     st.stop()
 
 st.subheader("Which units are out of balance")
-st.plotly_chart(figure(charts.imbalance_bar, ranking, threshold), key="imbalance_bar",
-                width="stretch")
+st.plotly_chart(keyed_figure(ctx.key, charts.imbalance_bar, ranking, threshold),
+                key="imbalance_bar", width="stretch")
 names = dict(zip(ranking["unit_id"], ranking["unit_name"], strict=True))
 chosen = st.selectbox("Open a unit's detail", ranking["unit_id"].tolist(), index=None,
                       key="balance_unit", placeholder="Choose a unit…",
                       format_func=lambda u: f"{names[u]} ({u})")
 if chosen:
     open_unit(chosen)
-table = ranking[list(charts.RANKING_LABELS)]
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config=column_config(charts.RANKING_LABELS))
-downloads(table, f"imbalance_{period}", "imbalance_table")
+long_table(ranking[list(charts.RANKING_LABELS)], list(charts.RANKING_LABELS),
+           column_config(charts.RANKING_LABELS), f"imbalance_{period}", "imbalance_table",
+           "most out of balance first")
 
 st.subheader("Balance over time")
 history = cached_imbalance_history(ctx.version, ctx.filters, ctx.settings_key)
-st.plotly_chart(figure(charts.imbalance_over_time, history, threshold), key="imbalance_time",
-                width="stretch")
+st.plotly_chart(keyed_figure(ctx.key, charts.imbalance_over_time, history, threshold),
+                key="imbalance_time", width="stretch")
 st.caption("Imbalance = a unit's largest minus smallest z-score of its three legs, each leg "
            "standardised across the units of the month. One month over the threshold is "
            "common by chance (with unrelated legs about 1 unit in 3), so an alert needs "

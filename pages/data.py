@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import settings_form
 from ui.components import downloads, empty_state
-from ui.session import cached_batches, cached_quality, connection, guard
+from ui.session import cached_batches, cached_quality, connection, guard, warm_up_after_change
 
 ctx = guard("Data")
 st.title("Data and settings")
@@ -35,6 +35,7 @@ with tab_batches:
                     require(ctx.user, "rollback")
                     rollback_batch(connection(), int(choice), by="dashboard")
                     st.cache_data.clear()
+                    warm_up_after_change()
                     st.toast(f"Batch #{choice} rolled back.")
                     st.rerun()
         with right:

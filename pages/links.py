@@ -6,8 +6,8 @@ from analytics import views
 from analytics.chain import what_if
 from ui import cache_exec as cache
 from ui import charts_exec as charts
-from ui.cache_charts import figure
-from ui.components import downloads, empty_state
+from ui.cache_charts import keyed_figure
+from ui.components import empty_state, long_table
 from ui.session import guard
 from ui.theme import LEG_SHORT
 
@@ -40,8 +40,8 @@ for col, (a, b) in zip(columns, LINKS, strict=True):
                  f"{units} units leave {max(n - units + 1, 0)} once each unit's own average "
                  f"is taken out; a correlation needs {s.min_corr_n}).")
         continue
-    col.plotly_chart(figure(charts.lag_profile_chart, profile, fit["lag"] if fit else None,
-                            margin),
+    col.plotly_chart(keyed_figure((*ctx.key, a, b), charts.lag_profile_chart, profile,
+                                  fit["lag"] if fit else None, margin),
                      key=f"lag_{a}_{b}", width="stretch")
 
 st.caption("Each bar: how closely a unit's month-to-month swings in the first leg go with "
@@ -60,8 +60,8 @@ for col, (a, b) in zip(columns, LINKS, strict=True):
         col.info(f"{LEG_SHORT[a]} → {LEG_SHORT[b]}: not enough data (n = {stats['n']}; a "
                  f"correlation needs at least {s.min_corr_n}).")
         continue
-    col.plotly_chart(figure(charts.pair_scatter, points, stats, a, b, margin), key=f"pair_{a}_{b}",
-                     width="stretch")
+    col.plotly_chart(keyed_figure((*ctx.key, a, b, within), charts.pair_scatter, points, stats,
+                                  a, b, margin), key=f"pair_{a}_{b}", width="stretch")
 
 st.subheader("What if ESAT rose?")
 legs = cache.cached_legs(ctx.version, ctx.filters, ctx.settings_key)
@@ -69,22 +69,23 @@ left, right = st.columns([1, 2])
 delta = left.number_input("Raise ESAT by (points, 0-100 scale)", min_value=-30.0,
                           max_value=30.0, value=5.0, step=1.0, format="%.1f",
                           key="whatif_delta")
-names = dict(zip(legs["unit_id"], legs.get("unit_name", legs["unit_id"]), strict=True))
+last = legs.drop_duplicates("unit_id", keep="last")  # one row per unit, not per unit-month
+names = dict(zip(last["unit_id"], last.get("unit_name", last["unit_id"]), strict=True))
 units = right.multiselect("Units (all when empty)", sorted(names), key="whatif_units",
                           format_func=lambda u: f"{names[u]} ({u})", placeholder="All units")
 st.markdown(views.what_if_sentence(what_if(chain, delta, s), s))
 if chain["esat_to_csat"] is not None:
     table = cache.cached_what_if_units(ctx.version, ctx.filters, ctx.settings_key, delta,
                                        tuple(units))
-    st.dataframe(table[list(charts.WHAT_IF_LABELS)], hide_index=True, width="stretch",
-                 column_config=cache.column_config(charts.WHAT_IF_LABELS))
-    downloads(table, "what_if", "what_if_table")
+    long_table(table, list(charts.WHAT_IF_LABELS), cache.column_config(charts.WHAT_IF_LABELS),
+               "what_if", "what_if_table", "largest expected gross-profit change first",
+               sort_by="gross_profit_change")
     st.caption("Expected values at the unit's latest month, assuming the company-wide links "
                "hold for it; ESAT is capped at 100 and CSAT kept within 0-100.")
 
 st.subheader("How strong is the evidence?")
 evidence = cache.cached_evidence(ctx.version, ctx.filters, ctx.settings_key)
-st.plotly_chart(figure(charts.published_context_chart, evidence),
+st.plotly_chart(keyed_figure(ctx.key, charts.published_context_chart, evidence),
                 key="evidence", width="stretch")
 st.caption("Published figures are for orientation only (Harter, Schmidt & Hayes, 2002, "
            "7,939 business units); ours are the units of the latest month.")

@@ -5,7 +5,7 @@ import streamlit as st
 from analytics.ingest.pipeline import IngestError
 from ui import upload
 from ui.components import table_config
-from ui.session import guard
+from ui.session import guard, warm_up_after_change
 
 ctx = guard("Upload")
 st.title("Upload a monthly file")
@@ -27,6 +27,8 @@ if (done := st.session_state.get("last_load")) is not None:
         st.caption("Empty ESAT cells: fewer than "
                    f"{ctx.settings.min_group_size} employee responses in that unit-month, "
                    "so the figure is not shown (confidentiality).")
+    if st.session_state.pop("warm_up_pending", False):
+        warm_up_after_change()
 if file is None:
     st.info("Choose the dataset, then drop a file. Canonical templates are in "
             "`data/samples/`; survey-tool exports are recognised as they are.",
@@ -77,6 +79,7 @@ if st.button("Load", type="primary", disabled=bool(blocked), key="up_load"):
                            replace=confirm, progress=lambda f, t: bar.progress(f, text=t))
     after = upload.legs_for(ctx.con, report.scope, ctx.settings, ctx.user)
     st.session_state["last_load"] = upload.summary(result, report, before, after)
+    st.session_state["warm_up_pending"] = result.status == "loaded"
     upload.discard()
     st.session_state["upload_nonce"] = nonce + 1
     st.cache_data.clear()

@@ -5,7 +5,10 @@ into Streamlit column settings (``ui.charts_exec`` itself may not import Streaml
 
 Like :mod:`ui.session`, each reader takes ``(version, filters, settings_key, ...)``: a
 load bumps the version and a changed setting changes the key, so nothing stale is shown
-and an unchanged database never recomputes.
+and an unchanged database never recomputes. Each reader first asks for the result the
+warm-up kept for this data version (``ui.session.kept_or``, :mod:`analytics.warmup`): the
+default selection's first run after a load reads it instead of recomputing, even in a
+new process.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import streamlit as st
 from analytics import alerts, balance, chain, relationships, summary, views
 from analytics.filters import Filters
 from analytics.settings import Settings
-from ui.session import cached_panel
+from ui.session import cached_panel, kept_or
 
 
 def _settings(settings_key: str) -> Settings:
@@ -29,90 +32,109 @@ def _settings(settings_key: str) -> Settings:
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_legs(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     """:func:`analytics.balance.legs_frame` of the selection."""
-    return balance.legs_frame(cached_panel(version, filters, settings_key),
-                              _settings(settings_key))
+    return kept_or(version, "legs", (filters, settings_key),
+                   lambda: balance.legs_frame(cached_panel(version, filters, settings_key),
+                                              _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_balance(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     """z-scores, imbalance and weakest leg of every unit-month of the selection."""
-    return balance.balance(cached_legs(version, filters, settings_key))
+    return kept_or(version, "balance", (filters, settings_key),
+                   lambda: balance.balance(cached_legs(version, filters, settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_imbalance_history(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     """Units out of balance per month, once and persistently (alert counts in one pass)."""
-    return alerts.imbalance_history(cached_balance(version, filters, settings_key),
-                                   _settings(settings_key))
+    return kept_or(version, "imbalance_history", (filters, settings_key),
+                   lambda: alerts.imbalance_history(cached_balance(version, filters, settings_key),
+                                                   _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_alerts(version: int, filters: Filters, settings_key: str,
                   period: str | None = None) -> pd.DataFrame:
     """Every alert of ``period`` (the latest by default) for the selection."""
-    return alerts.all_alerts(cached_panel(version, filters, settings_key),
-                             _settings(settings_key), period)
+    return kept_or(version, "alerts", (filters, settings_key, period),
+                   lambda: alerts.all_alerts(cached_panel(version, filters, settings_key),
+                                             _settings(settings_key), period))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_summary(version: int, filters: Filters, settings_key: str, period: str) -> str:
     """The overview's plain-English paragraph (per-unit tests: worth caching at scale)."""
-    return summary.plain_summary(cached_panel(version, filters, settings_key),
-                                 cached_alerts(version, filters, settings_key, period),
-                                 _settings(settings_key), period)
+    return kept_or(version, "summary", (filters, settings_key, period),
+                   lambda: summary.plain_summary(
+                       cached_panel(version, filters, settings_key),
+                       cached_alerts(version, filters, settings_key, period),
+                       _settings(settings_key), period))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_period_rows(version: int, filters: Filters, settings_key: str,
                        period: str) -> pd.DataFrame:
     """The panel's rows of one month (one per unit), in the panel's order."""
-    panel = cached_panel(version, filters, settings_key)
-    return panel[panel.period == period]
+    def compute() -> pd.DataFrame:
+        panel = cached_panel(version, filters, settings_key)
+        return panel[panel.period == period]
+
+    return kept_or(version, "period_rows", (filters, settings_key, period), compute)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_what_if_units(version: int, filters: Filters, settings_key: str, delta: float,
                          units: tuple[str, ...]) -> pd.DataFrame:
     """:func:`analytics.views.what_if_units` of the chain estimate (a test per unit)."""
-    return views.what_if_units(cached_chain(version, filters, settings_key), delta,
-                               cached_legs(version, filters, settings_key), list(units),
-                               _settings(settings_key))
+    return kept_or(version, "what_if_units", (filters, settings_key, delta, units),
+                   lambda: views.what_if_units(
+                       cached_chain(version, filters, settings_key), delta,
+                       cached_legs(version, filters, settings_key), list(units),
+                       _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_relationships(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     """All three views of every pair of legs."""
-    return relationships.relationships(cached_legs(version, filters, settings_key),
-                                       settings=_settings(settings_key))
+    return kept_or(version, "relationships", (filters, settings_key),
+                   lambda: relationships.relationships(cached_legs(version, filters, settings_key),
+                                                       settings=_settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_evidence(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     """:func:`analytics.views.evidence_table` of the relationships."""
-    return views.evidence_table(cached_relationships(version, filters, settings_key))
+    return kept_or(version, "evidence", (filters, settings_key),
+                   lambda: views.evidence_table(
+                       cached_relationships(version, filters, settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_lag_profile(version: int, filters: Filters, settings_key: str,
                        a: str, b: str) -> pd.DataFrame:
     """Within-unit r of ``a`` at t - k with ``b`` at t, k = 0..max_lag."""
-    return relationships.lag_profile(cached_legs(version, filters, settings_key), a, b,
-                                     settings=_settings(settings_key))
+    return kept_or(version, "lag_profile", (filters, settings_key, a, b),
+                   lambda: relationships.lag_profile(
+                       cached_legs(version, filters, settings_key), a, b,
+                       settings=_settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_chain(version: int, filters: Filters, settings_key: str) -> dict[str, Any]:
     """The chain estimate (both links at their best lags)."""
-    return chain.chain_estimate(cached_legs(version, filters, settings_key),
-                                settings=_settings(settings_key))
+    return kept_or(version, "chain", (filters, settings_key),
+                   lambda: chain.chain_estimate(cached_legs(version, filters, settings_key),
+                                                settings=_settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_pair_view(version: int, filters: Filters, settings_key: str, a: str, b: str,
                      view: str, lag: int = 0) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Points and statistics of a pair scatter."""
-    return views.pair_view(cached_legs(version, filters, settings_key), a, b, view, lag,
-                           settings=_settings(settings_key))
+    return kept_or(version, "pair_view", (filters, settings_key, a, b, view, lag),
+                   lambda: views.pair_view(
+                       cached_legs(version, filters, settings_key), a, b, view, lag,
+                       settings=_settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

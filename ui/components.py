@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from analytics import auth
+from analytics import auth, warmup
 from analytics.exports import neutralise_formulas
 from analytics.filters import Filters
 
@@ -21,10 +21,12 @@ def _init_from_url(periods: list[str]) -> None:
         return
     qp = st.query_params
     if periods:
+        # the selection the warm-up prepares after every load (analytics.warmup)
+        default = warmup.default_filters(periods)
         st.session_state[_KEYS["from"]] = qp.get("from") if qp.get("from") in periods \
-            else periods[max(0, len(periods) - 24)]
+            else default.period_from
         st.session_state[_KEYS["to"]] = qp.get("to") if qp.get("to") in periods \
-            else periods[-1]
+            else default.period_to
     for name in ("region", "division", "unit", "department"):
         st.session_state[_KEYS[name]] = qp.get_all(name)
     st.session_state["_filters_seeded"] = True
@@ -96,7 +98,7 @@ def _write_url(f: Filters, periods: list[str]) -> None:
 
 def demo_notice(version: int, user: auth.User = auth.LOCAL) -> None:
     """Say clearly that the dashboard shows demo data, and offer (admins) to remove it."""
-    from ui.session import cached_demo_batches, connection
+    from ui.session import cached_demo_batches, connection, warm_up_after_change
 
     if not cached_demo_batches(version):
         return
@@ -112,6 +114,7 @@ def demo_notice(version: int, user: auth.User = auth.LOCAL) -> None:
             with st.spinner("Removing demo data…"):
                 demo.remove(connection())
             st.cache_data.clear()
+            warm_up_after_change()
             st.rerun()
 
 
@@ -131,6 +134,32 @@ def link_to(page: str, label: str, icon: str | None = None) -> None:
         st.page_link(page, label=label, icon=icon)
     except StreamlitAPIException:
         st.caption(f"Open **{label.removeprefix('Go to ')}** from the navigation menu.")
+
+
+#: rows a long table shows on its page; its downloads hold every row
+TABLE_ROWS = 50
+
+
+def long_table(frame: pd.DataFrame, columns: list[str], column_config: dict, name: str,
+               key: str, order: str, sort_by: str | None = None) -> None:
+    """The first :data:`TABLE_ROWS` rows of ``frame[columns]``, a caption saying how many
+    of how many and in what order, and downloads of the whole ``frame``.
+
+    Sending a 2,000-row table to the browser on every rerun cost more than the page's
+    reads; the download still holds all rows. ``sort_by`` (descending) orders the rows
+    shown when the table is cut; ``order`` says in words which rows those are.
+    """
+    shown = frame
+    if len(frame) > TABLE_ROWS:
+        if sort_by is not None:
+            shown = frame.sort_values(sort_by, ascending=False, kind="stable",
+                                      na_position="last")
+        shown = shown.head(TABLE_ROWS)
+    st.dataframe(shown[columns], hide_index=True, width="stretch", column_config=column_config)
+    if len(shown) < len(frame):
+        st.caption(f"Showing {len(shown):,} of {len(frame):,} units, {order}. "
+                   f"Download all {len(frame):,} below.")
+    downloads(frame, name, key)
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:

@@ -9,13 +9,14 @@ nothing else, and every page's filters are narrowed to the units the user may re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from analytics import auth, data
+from analytics import auth, data, warmup
 from analytics.auth import User
 from analytics.filters import Filters
 from analytics.settings import Settings
@@ -47,7 +48,12 @@ class Context:
 
     @property
     def settings_key(self) -> str:
-        return json.dumps(self.settings.to_dict(), sort_keys=True)
+        return warmup.settings_key(self.settings)
+
+    @property
+    def key(self) -> tuple[int, Filters, str]:
+        """What decides every cached result of a page: data version, selection, settings."""
+        return self.version, self.filters, self.settings_key
 
 
 def guard(title: str | None = None) -> Context:
@@ -109,20 +115,58 @@ def cached_demo_batches(version: int) -> list[int]:
     return queries.demo_batches(connection())
 
 
+def kept_or(version: int, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
+    """The result the warm-up kept for ``name(*args)`` at ``version``, else ``compute()``.
+
+    For the readers below and in ``ui.cache_exec``: the first run after a load (even in
+    a new process) reads what :func:`analytics.warmup.warm_up` wrote for the default
+    selection; any other selection computes as before.
+    """
+    hit = warmup.lookup(connection(), version, name, *args)
+    return compute() if hit is None else hit
+
+
+def warm_up_after_change() -> None:
+    """After a load, rollback or settings change: keep the default selection's results
+    for the new data version (progress shown), so the next page run reads them.
+
+    A failure is logged and shown as a note: the change itself is already committed and
+    the pages then compute as before.
+    """
+    bar = st.progress(0.0, text="Preparing the pages for the new data…")
+    try:
+        done = warmup.warm_up(connection(), progress=lambda f, t: bar.progress(f, text=t))
+    except Exception:  # noqa: BLE001 - never undo or fail the change over a shortcut
+        warmup.log.warning("warm-up failed", exc_info=True)
+        bar.empty()
+        st.caption("The pages will compute their figures on first view (preparing them "
+                   "failed; see the log).")
+        return
+    bar.empty()
+    warmup.log.info(done.line())
+
+
+def _settings(settings_key: str) -> Settings:
+    return Settings.from_dict(json.loads(settings_key))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_panel(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
-    return data.panel(connection(), filters, Settings.from_dict(json.loads(settings_key)))
+    return kept_or(version, "panel", (filters, settings_key),
+                   lambda: data.panel(connection(), filters, _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_kpis(version: int, filters: Filters, settings_key: str,
                 by: tuple[str, ...] = ()) -> pd.DataFrame:
-    return data.kpis(connection(), filters, Settings.from_dict(json.loads(settings_key)), by)
+    return kept_or(version, "kpis", (filters, settings_key, by),
+                   lambda: data.kpis(connection(), filters, _settings(settings_key), by))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_company(version: int, filters: Filters, settings_key: str) -> dict:
-    return data.company(connection(), filters, Settings.from_dict(json.loads(settings_key)))
+    return kept_or(version, "company", (filters, settings_key),
+                   lambda: data.company(connection(), filters, _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False)

@@ -53,5 +53,8 @@ def render(ctx) -> None:
             auth.require(ctx.user, "change_settings")
             queries.write_settings(ctx.con, values)
             st.cache_data.clear()
+            from ui.session import warm_up_after_change
+
+            warm_up_after_change()
             st.success("Settings saved.")
             st.rerun()

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import alerts, balance, chain, data, relationships, views, warmup
+from analytics.store import kept, queries
 from ui import components
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,3 +105,44 @@ def test_short_tables_are_shown_whole_without_a_note(demo_db, few_rows):
     at.sidebar.multiselect(key="f_region").select("North").run()
     assert len(at.dataframe[0].value) == 8 == len(few_rows["imbalance_table"])
     assert not any(c.value.startswith("Showing ") for c in at.caption)
+
+
+def _load_on_the_upload_page() -> AppTest:
+    at = _page("upload.py").run()
+    at.radio(key="up_dataset").set_value("customer").run()
+    sample = ROOT / "data" / "samples" / "customer.csv"
+    at.file_uploader(key=f"upload_{at.session_state['upload_nonce']}").set_value(
+        (sample.name, sample.read_bytes(), "text/csv")).run()
+    at.checkbox(key="up_confirm").check().run()  # the sample's months are in the demo
+    at.button(key="up_load").click().run()
+    return at
+
+
+def test_upload_page_warms_up_after_the_load(demo_db):
+    before = kept.stamp(demo_db)
+    at = _load_on_the_upload_page()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("Loaded batch #5") for s in at.success)
+    after = kept.stamp(demo_db)
+    assert after != before
+    assert [p.name for p in kept.folder(demo_db).iterdir()] == [after]
+
+
+def test_a_failed_warm_up_leaves_the_load_in_place(demo_db, monkeypatch):
+    def broken(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(warmup, "warm_up", broken)
+    at = _load_on_the_upload_page()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("Loaded batch #5") for s in at.success)
+    assert any("compute their figures on first view" in c.value for c in at.caption)
+    assert queries.batches(demo_db).status.tolist()[-1] == "loaded"
+
+
+def test_data_page_rollback_warms_up(demo_db):
+    at = _page("data.py").run()
+    at.selectbox(key="rb_choice").set_value(4).run()
+    at.button(key="rb_go").click().run()
+    assert not at.exception
+    assert [p.name for p in kept.folder(demo_db).iterdir()] == [kept.stamp(demo_db)]

@@ -76,6 +76,10 @@ class Staged:
     workdir: tempfile.TemporaryDirectory = field(repr=False, default=None)
     #: the units this upload may hold (a manager's own); None: no restriction
     allowed_units: frozenset[str] | None = None
+    #: a file not read yet (its mapping was given): :func:`check` reads and types it in
+    #: one pass; ``sha256`` is then known after the check (hashed meanwhile in ``digest``)
+    file: staging.RawFile | None = None
+    digest: Any = field(repr=False, default=None)
 
     def close(self) -> None:
         self.cur.close()
@@ -138,11 +142,14 @@ def _units(allowed_units: Collection[str] | None) -> frozenset[str] | None:
 
 def stage(con: Any, path: str | Path, dataset: str,
           mapping: Mapping | None = None, file_name: str | None = None, *,
-          allowed_units: Collection[str] | None = None) -> Staged:
+          allowed_units: Collection[str] | None = None, defer: bool = False) -> Staged:
     """Read a file into DuckDB temp tables and choose a mapping for it.
 
     ``allowed_units`` (None: any) are the units the uploader may load: :func:`check`
-    reports every row of another unit as a problem of its ``unit_id``.
+    reports every row of another unit as a problem of its ``unit_id``. With ``defer``
+    and a ``mapping``, the file is only prepared here: :func:`check` reads it, typing
+    the mapped columns as it reads (no copy of every cell as text first), so the
+    staged file has no sample and its row count is known after the check.
     """
     if dataset not in DATASETS:
         raise IngestError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
@@ -151,14 +158,19 @@ def stage(con: Any, path: str | Path, dataset: str,
     hashing = ThreadPoolExecutor(max_workers=1)
     digest = hashing.submit(sha256_of, path)
     hashing.shutdown(wait=False)
+    staged = None
     try:
-        return _stage(con, path, dataset, mapping, file_name, digest, _units(allowed_units))
+        staged = _stage(con, path, dataset, mapping, file_name, digest, _units(allowed_units),
+                        defer and mapping is not None)
+        return staged
     finally:
-        digest.cancel()
+        if staged is None or staged.file is None:
+            digest.cancel()
 
 
 def _stage(con: Any, path: Path, dataset: str, mapping: Mapping | None,
-           file_name: str | None, digest: Any, allowed: frozenset[str] | None) -> Staged:
+           file_name: str | None, digest: Any, allowed: frozenset[str] | None,
+           defer: bool) -> Staged:
     workdir = tempfile.TemporaryDirectory(prefix="stool-ingest-")
     try:
         prepared = read.prepare(path, workdir.name)
@@ -166,19 +178,22 @@ def _stage(con: Any, path: Path, dataset: str, mapping: Mapping | None,
         workdir.cleanup()
         raise IngestError(str(exc)) from exc
     cur = con.cursor()
+    if defer:
+        return Staged(cur, con, dataset, path, file_name or path.name, "", prepared,
+                      list(prepared.columns), 0, pd.DataFrame(columns=prepared.columns),
+                      mapping, "given", workdir, allowed,
+                      staging.RawFile(str(prepared.path), prepared.delimiter,
+                                      tuple(prepared.columns), prepared.source_row_offset),
+                      digest)
     try:
-        columns = staging.load_raw(cur, str(prepared.path), prepared.delimiter,
-                                   prepared.columns, prepared.source_row_offset)
-        n_rows = staging.raw_count(cur)
-    except staging.StagingError as exc:
+        n_rows = _data_rows(cur, lambda: staging.load_raw(
+            cur, str(prepared.path), prepared.delimiter, prepared.columns,
+            prepared.source_row_offset))
+        columns = staging.raw_columns(cur)
+    except IngestError:
         cur.close()
         workdir.cleanup()
-        raise IngestError(str(exc) if exc.plain or str(exc).startswith("Row ") else
-                          f"The file could not be read as a table: {exc}") from exc
-    if n_rows == 0:
-        cur.close()
-        workdir.cleanup()
-        raise IngestError("The file has a header but no data rows.")
+        raise
     sample = staging.raw_sample(cur, SAMPLE_ROWS)
     source = "given"
     if mapping is None:
@@ -189,13 +204,47 @@ def _stage(con: Any, path: Path, dataset: str, mapping: Mapping | None,
             mapping = suggest_mapping(dataset, columns, prepared.question_texts, sample)
             source = "suggested"
     try:
-        sha256 = digest.result()
-    except OSError as exc:
+        sha256 = _hashed(digest, path)
+    except IngestError:
         cur.close()
         workdir.cleanup()
-        raise IngestError(f"The file '{path.name}' could not be read ({exc}).") from exc
+        raise
     return Staged(cur, con, dataset, path, file_name or path.name, sha256, prepared,
                   columns, n_rows, sample, mapping, source, workdir, allowed)
+
+
+def _hashed(digest: Any, path: Path) -> str:
+    try:
+        return digest.result()
+    except OSError as exc:
+        raise IngestError(f"The file '{path.name}' could not be read ({exc}).") from exc
+
+
+def _data_rows(cur: Any, reading=None) -> int:
+    """Run ``reading`` (the read of the file) and count the staged data rows; DuckDB's
+    refusal or a file without data rows as the user's message."""
+    try:
+        if reading is not None:
+            reading()
+        n_rows = staging.raw_count(cur)
+    except staging.StagingError as exc:
+        raise IngestError(str(exc) if exc.plain or str(exc).startswith("Row ") else
+                          f"The file could not be read as a table: {exc}") from exc
+    if n_rows == 0:
+        raise IngestError("The file has a header but no data rows.")
+    return n_rows
+
+
+def _read_deferred(staged: Staged, plan: Plan | None, transaction_level: bool) -> None:
+    """Read the file of a deferred stage: typed under ``plan`` (one pass), or as text."""
+    file, staged.file = staged.file, None
+    if plan is None:
+        staged.n_rows = _data_rows(staged.cur, lambda: staging.load_raw(
+            staged.cur, file.path, file.delimiter, list(file.columns), file.row_offset))
+    else:
+        staged.n_rows = _data_rows(staged.cur, lambda: validate(
+            staged.cur, plan, transaction_level=transaction_level, file=file))
+    staged.sha256 = _hashed(staged.digest, staged.path)
 
 
 def plan_for(staged: Staged, mapping: Mapping, coded: Collection[str] | None = None) -> Plan:
@@ -255,13 +304,17 @@ def check(staged: Staged, mapping: Mapping | None = None, *,
     plan = plan_for(staged, mapping, coded=())
     plan.allowed_units = None if allowed is None else tuple(sorted(allowed))
     missing = missing_required(staged.dataset, mapping)
+    deferred = staged.file is not None
+    if deferred:
+        _read_deferred(staged, None if missing else plan, mapping.transaction_level)
     empty = pd.DataFrame(columns=["row", "column", "value", "reason"])
     if missing:
         return Report(plan, missing, {}, empty, staged.n_rows, 0, staged.n_rows,
                       pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), [], None,
                       list(staged.prepared.notes), mapping, allowed)
     identical = find_identical(staged.con, staged.dataset, staged.sha256)
-    validate(staged.cur, plan, transaction_level=mapping.transaction_level)
+    if not deferred:
+        validate(staged.cur, plan, transaction_level=mapping.transaction_level)
     # rating columns with text in them: code their answers and check again
     texts = staging.problem_columns(staged.cur, NOT_A_SCORE)
     if texts:
@@ -389,7 +442,8 @@ def ingest_file(con: Any, path: str | Path, dataset: str,
 
     ``allowed_units`` (None: any) refuses rows of other units, as :func:`check` does.
     """
-    staged = stage(con, path, dataset, mapping, file_name, allowed_units=allowed_units)
+    staged = stage(con, path, dataset, mapping, file_name, allowed_units=allowed_units,
+                   defer=True)
     try:
         report = check(staged)
         if dry_run:

@@ -7,11 +7,12 @@ temp tables belong to the connection that made them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
-from analytics.store.validate import Plan, quote_ident
+from analytics.store.validate import Plan, bind, drop_relation, quote_ident
 
 # The prepared file's dialect is known, so DuckDB's sniffer is off: every column is text,
 # short rows are padded, and a row with more cells than the header is an error with its
@@ -75,10 +76,14 @@ def _cleaned(column: str) -> str:
     Most cells need no trim, and a test for the four cases that do is far cheaper than
     DuckDB's ``trim`` with a character set, which dominated validation of big files.
     """
+    return f"{_clean(column)} AS {quote_ident(column)}"
+
+
+def _clean(column: str) -> str:
     c = quote_ident(column)
     return (f"nullif(CASE WHEN starts_with({c}, ' ') OR ends_with({c}, ' ') "
             f"OR contains({c}, chr(9)) OR contains({c}, chr(160)) "
-            f"THEN trim({c}, $blanks) ELSE {c} END, '') AS {c}")
+            f"THEN trim({c}, $blanks) ELSE {c} END, '')")
 
 
 def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns: list[str],
@@ -91,16 +96,26 @@ def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns:
     counting them, so row numbers stay those of the file.
     """
     cleaned = ", ".join(_cleaned(c) for c in columns)
-    params = {"path": path, "delim": delimiter, "columns": {c: "VARCHAR" for c in columns},
-              "blanks": BLANKS}
+    _read(cur, lambda file: f"CREATE OR REPLACE TEMP TABLE _cells AS SELECT {cleaned} FROM {file}",
+          _file_params(path, delimiter, columns), row_offset)
+    cur.execute(f"DELETE FROM _cells WHERE coalesce({', '.join(map(quote_ident, columns))}) "
+                "IS NULL")
+    return _number_rows(cur)
+
+
+def _file_params(path: str, delimiter: str, columns: list[str]) -> dict:
+    return {"path": path, "delim": delimiter, "columns": {c: "VARCHAR" for c in columns},
+            "blanks": BLANKS}
+
+
+def _read(cur: duckdb.DuckDBPyConnection, statement, params: dict, row_offset: int) -> None:
+    """Run ``statement(file)`` (SQL reading the prepared CSV as ``file``), retrying the
+    parallel reader's two refusals serially; DuckDB's refusal as a :class:`StagingError`."""
     for attempt in _ATTEMPTS:
+        sql = statement(f"read_csv($path, delim = $delim, {attempt}, {_READ_OPTIONS})")
         try:
-            cur.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _cells AS SELECT {cleaned}
-                    FROM read_csv($path, delim = $delim, {attempt}, {_READ_OPTIONS})""",
-                params,
-            )
-            break
+            cur.execute(sql, bind(sql, params))
+            return
         except (duckdb.Error, UnicodeDecodeError) as exc:
             # DuckDB's message about a long line of multi-byte text can be cut inside a
             # character, so the binding fails to decode it: that is a line too long
@@ -115,9 +130,49 @@ def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns:
                     f"{expected} columns. Check the delimiter, or quotes around text with "
                     "commas, on that row.") from exc
             raise StagingError(*_plain(text, row_offset)) from exc
-    cur.execute(f"DELETE FROM _cells WHERE coalesce({', '.join(map(quote_ident, columns))}) "
-                "IS NULL")
-    return _number_rows(cur)
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A prepared CSV not read yet: :func:`analytics.store.validate.validate` reads it
+    and types its cells in one statement (the mapping is known), instead of keeping
+    every cell as text first."""
+
+    path: str
+    delimiter: str
+    columns: tuple[str, ...]
+    row_offset: int = 1
+
+    def read_typed(self, cur: duckdb.DuckDBPyConnection, statement, params: dict,
+                   sources: dict[str, str]) -> int:
+        """Create ``_fused`` with ``statement(cells)`` and expose it as ``_typed`` and
+        ``_raw``; return the number of data rows.
+
+        ``cells`` is a subquery of the file's trimmed text, by source column name, with
+        ``_blank_rest`` (every unmapped cell blank); ``sources`` maps each staged text
+        column of ``_fused`` to the file column it came from. Blank rows are dropped as
+        :func:`load_raw` drops them, keeping the row numbers of the file.
+        """
+        used = list(dict.fromkeys(sources.values()))
+        rest = [c for c in self.columns if c not in used]
+        blank_rest = (f"coalesce({', '.join(map(_clean, rest))}) IS NULL" if rest else "TRUE")
+        kept = ", ".join(_cleaned(c) for c in used) or "NULL AS _none"
+        _read(cur, lambda file: statement(f"(SELECT {kept}, {blank_rest} AS _blank_rest "
+                                          f"FROM {file})"),
+              {**_file_params(self.path, self.delimiter, list(self.columns)), **params},
+              self.row_offset)
+        blank = "".join(f"{c} IS NULL AND " for c in sources)
+        cur.execute(f"DELETE FROM _fused WHERE {blank}_blank_rest")
+        drop_relation(cur, "_typed")
+        cur.execute("CREATE TEMP VIEW _typed AS "
+                    "SELECT rowid + 1 AS _row, * EXCLUDE (_blank_rest) FROM _fused")
+        first: dict[str, str] = {}  # file column -> the first staged column of its text
+        for col, src in sources.items():
+            first.setdefault(src, col)
+        picked = "".join(f", {col} AS {quote_ident(src)}" for src, col in first.items())
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT rowid + 1 AS _row{picked} "
+                    "FROM _fused")
+        return cur.execute("SELECT count(*) FROM _fused").fetchall()[0][0]
 
 
 def _number_rows(cur: duckdb.DuckDBPyConnection) -> list[str]:

@@ -58,9 +58,19 @@ NOT_A_SCORE = "not a number: not a score or a recognised answer"
 FORMULA_PATTERN = r"^[=@]|^[+\-][^0-9\s.,]"
 
 
-def _bind(sql: str, params: dict) -> dict:
+def bind(sql: str, params: dict) -> dict:
     """The parameters that ``sql`` uses (DuckDB refuses unused named parameters)."""
     return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+def drop_relation(cur: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temp table or view ``name`` (an ingest-chosen name) if there is one."""
+    kind = cur.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = $n UNION ALL "
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = $n",
+        {"n": name}).fetchall()
+    if kind:
+        cur.execute(f"DROP {kind[0][0]} {name}")
 
 
 def quote_ident(name: str) -> str:
@@ -188,11 +198,14 @@ def _safe(target: str) -> str:
 
 
 def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None = None,
-             transaction_level: bool = False) -> dict[str, int]:
+             transaction_level: bool = False, file=None) -> dict[str, int]:
     """Build ``_typed`` and ``_problems`` from ``_raw``; return counts per reason.
 
     One statement types every cell into ``_typed`` (beside its text); one more scan of
-    it finds every per-cell problem (:func:`_problem_rows`).
+    it finds every per-cell problem (:func:`_problem_rows`). With ``file`` (a
+    :class:`analytics.store.staging.RawFile` not read yet) that statement reads the file
+    itself: the mapped columns' text and typed values are kept, the others never are,
+    and ``_raw`` becomes a view of the mapped columns' text.
     """
     dataset = plan.dataset
     kinds = {t: column_type(dataset, t) for t in plan.targets()}
@@ -211,7 +224,6 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
     src_cols = [f"{_src(plan, t)} AS src__{_safe(t)}" for t in plan.targets()]
     if "period" in kinds and "period" not in plan.targets():
         src_cols.append("src__response_date AS src__period")  # the month of the date
-    source = f"(SELECT _row, {', '.join(src_cols)} FROM _raw)"
     joins, code_frames = [], []
     for t, mapping in plan.codes.items():
         if mapping and kinds.get(t) == SCORE:
@@ -227,9 +239,24 @@ def validate(cur: duckdb.DuckDBPyConnection, plan: Plan, today: dt.date | None =
     codes["label"] = codes["label"].astype(str).str.lower()
     cur.register("_codes", codes)
     typed = [f"{_typed_expr(plan, t, k)} AS {quote_ident(t)}" for t, k in kinds.items()]
-    sql = (f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _src.*, {', '.join(typed)} "
-           f"FROM {source} AS _src {' '.join(joins)}")
-    cur.execute(sql, _bind(sql, params))
+
+    def statement(table: str, cells: str | None = None) -> str:
+        source = (f"(SELECT _row, {', '.join(src_cols)} FROM _raw)" if cells is None else
+                  f"(SELECT {', '.join(src_cols)}, _blank_rest FROM {cells})")
+        return (f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _src.*, {', '.join(typed)} "
+                f"FROM {source} AS _src {' '.join(joins)}")
+
+    if file is None:
+        drop_relation(cur, "_typed")  # a view after a file was read typed
+        sql = statement("_typed")
+        cur.execute(sql, bind(sql, params))
+    else:
+        # the text columns kept, and the file column each comes from
+        staged = {f"src__{_safe(t)}": plan.sources[t] for t in plan.targets()
+                  if t in plan.sources}
+        if "src__response_date" in staged and "period" not in plan.targets():
+            staged["src__period"] = staged["src__response_date"]
+        file.read_typed(cur, lambda cells: statement("_fused", cells), params, staged)
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE _problems (row_no INTEGER, column_name VARCHAR, "
         "value VARCHAR, reason VARCHAR)"
@@ -272,7 +299,7 @@ def _problem_rows(cur: duckdb.DuckDBPyConnection, checks: list[tuple], suspects:
                   SELECT _row, unnest(list_filter([{', '.join(entries)}],
                                                   x -> x IS NOT NULL)) AS p
                   FROM _typed WHERE {' OR '.join(f"({c})" for c in suspects)})"""
-    cur.execute(sql, _bind(sql, params))
+    cur.execute(sql, bind(sql, params))
 
 
 def _suspects(plan: Plan, kinds: dict[str, str]) -> list[str]:

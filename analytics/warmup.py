@@ -1,16 +1,20 @@
 """Warm-up after a load: the default selection's expensive results, kept per data version.
 
 A page's first run after a load used to recompute the panel with its privacy rules, the
-alerts, the imbalance history, the chain estimate, the relationships and more (several
-seconds on 2,000 units x 60 months). :func:`warm_up` computes them once, right after a
-successful load, replace or rollback, for the selection every page opens with
-(:func:`default_filters`, the stored settings), and keeps them with
-:mod:`analytics.store.kept`; the app's cached readers call :func:`lookup` first and
-compute as before when nothing is kept (another selection or setting, a failed warm-up).
+alerts, the imbalance history, the chain estimate, the relationships, the People
+page's privacy-guarded groups and more (2-5 s a page on 2,000 units x 60 months).
+:func:`warm_up` computes them once, right after a successful load, replace or rollback,
+for the selection every page opens with (:func:`default_filters`, the stored settings),
+and keeps them with :mod:`analytics.store.kept`; the app's cached readers call
+:func:`lookup` first and compute as before when nothing is kept (another selection or
+setting, a failed warm-up).
 
 Each result is keyed by its name and the same arguments the app's reader takes
 (``filters``, ``settings_key``, ...), and read only under the data version it was
-computed for. A warm-up whose data changed while it ran keeps nothing.
+computed for. A warm-up whose data changed while it ran keeps nothing. Kept results are
+the computed ones bit for bit; recomputing gives the same bits except for the item
+drivers, whose correlations DuckDB sums on parallel threads (they vary in the last bits
+from one computation to the next, kept or not).
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from analytics import alerts, balance, chain, data, relationships, summary, views
+from analytics import alerts, balance, chain, customers, data, people, relationships, summary, views
 from analytics.filters import Filters
 from analytics.settings import Settings
 from analytics.store import kept, queries
@@ -35,6 +39,12 @@ DEFAULT_MONTHS = 24
 DEFAULT_WHAT_IF_DELTA = 5.0
 #: the two links of the chain, as the links page shows them
 LINKS = (("esat", "csat"), ("csat", "profit"))
+#: the People page's breakdown when it opens
+DEFAULT_BREAKDOWN = "department"
+#: results kept in another form than they are used: name -> (to kept, from kept)
+_FORMS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "people_selection": (asdict, lambda kept_dict: people.Selection(**kept_dict)),
+}
 
 
 def default_filters(periods: list[str]) -> Filters:
@@ -58,7 +68,10 @@ def lookup(con: Any, version: int, name: str, *args: Any) -> Any:
         at = kept.stamp(con)
         if not at.startswith(f"{version}-"):
             return None  # the data moved on since the caller read its version
-        return kept.read(con, at, name, kept.key_of(*args))
+        value = kept.read(con, at, name, kept.key_of(*args))
+        if value is not None and name in _FORMS:
+            value = _FORMS[name][1](value)
+        return value
     except Exception:  # noqa: BLE001 - a kept result is only ever a shortcut
         log.warning("kept result %s could not be read; computing it", name, exc_info=True)
         return None
@@ -129,6 +142,7 @@ def _results(con: Any, f: Filters, s: Settings, periods: list[str]
     if before is not None:
         out.append(("company", (f.with_period(before), sk),
                     lambda: data.company(con, f.with_period(before), s)))
+    out += _people_results(con, f, s, period)
     for a, b in LINKS:
         out.append(("lag_profile", (f, sk, a, b),
                     lambda a=a, b=b: relationships.lag_profile(legs(), a, b, settings=s)))
@@ -136,6 +150,29 @@ def _results(con: Any, f: Filters, s: Settings, periods: list[str]
                     lambda a=a, b=b: views.pair_view(legs(), a, b, "cross_sectional", 0,
                                                      settings=s)))
     return out
+
+
+def _people_results(con: Any, f: Filters, s: Settings, period: str
+                    ) -> list[tuple[str, tuple, Callable[[], Any]]]:
+    """The People and Customers pages open on the latest month (their "Months" choice)."""
+    sk, latest, by = settings_key(s), f.with_period(period), DEFAULT_BREAKDOWN
+    cf, cf_range = customers.customer_filters(latest), customers.customer_filters(f)
+    return [
+        ("people_selection", (latest, sk), lambda: people.selection(con, latest, s)),
+        ("people_summary", (latest, sk), lambda: people.summary(con, latest, s)),
+        ("people_groups", (latest, sk, by), lambda: people.by_group(con, latest, s, by)),
+        ("people_groups", (f, sk, "period"), lambda: people.by_group(con, f, s, "period")),
+        ("people_esat_csat", (latest, sk, by), lambda: people.esat_vs_csat(con, latest, s, by)),
+        ("people_heatmap", (latest, sk, by), lambda: people.item_heatmap(con, latest, s, by)),
+        ("people_enps", (latest, sk, None), lambda: people.enps_distribution(con, latest, s)),
+        ("people_drivers", (latest, sk), lambda: people.drivers(con, latest, s)),
+        ("people_comments", (latest, sk, 500), lambda: people.comments(con, latest, s, 500)),
+        ("customer_summary", (cf,), lambda: customers.summary(con, cf)),
+        ("customer_trend", (cf_range,), lambda: customers.trend(con, cf_range)),
+        ("customer_drivers", (cf, sk), lambda: customers.drivers(con, cf, s)),
+        ("customer_complaints", (cf,), lambda: customers.complaints(con, cf)),
+        ("customer_comments", (cf, 1000), lambda: customers.comments(con, cf, 1000)),
+    ]
 
 
 def warm_up(con: Any, progress: Callable[[float, str], None] | None = None) -> WarmUp:
@@ -190,6 +227,8 @@ def warm_up(con: Any, progress: Callable[[float, str], None] | None = None) -> W
     else:
         for name, args, value in values:
             try:
+                if name in _FORMS:
+                    value = _FORMS[name][0](value)
                 kept.write(con, at, name, kept.key_of(*args), value)
                 report.kept.append(name)
             except Exception:  # noqa: BLE001 - e.g. a type JSON cannot hold exactly

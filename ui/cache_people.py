@@ -18,7 +18,7 @@ from analytics import customers, people
 from analytics.filters import Filters
 from analytics.settings import Settings
 from ui.components import downloads
-from ui.session import cached_periods, connection
+from ui.session import cached_periods, connection, kept_or
 
 
 def _settings(settings_key: str) -> Settings:
@@ -27,54 +27,64 @@ def _settings(settings_key: str) -> Settings:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_selection(version: int, filters: Filters, settings_key: str) -> people.Selection:
-    return people.selection(connection(), filters, _settings(settings_key))
+    return kept_or(version, "people_selection", (filters, settings_key),
+                   lambda: people.selection(connection(), filters, _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_summary(version: int, filters: Filters, settings_key: str) -> dict[str, Any]:
-    return people.summary(connection(), filters, _settings(settings_key))
+    return kept_or(version, "people_summary", (filters, settings_key),
+                   lambda: people.summary(connection(), filters, _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_groups(version: int, filters: Filters, settings_key: str,
                   by: str) -> pd.DataFrame:
-    return people.by_group(connection(), filters, _settings(settings_key), by)
+    return kept_or(version, "people_groups", (filters, settings_key, by),
+                   lambda: people.by_group(connection(), filters, _settings(settings_key), by))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_esat_csat(version: int, filters: Filters, settings_key: str,
                      by: str) -> pd.DataFrame:
-    return people.esat_vs_csat(connection(), filters, _settings(settings_key), by)
+    return kept_or(version, "people_esat_csat", (filters, settings_key, by),
+                   lambda: people.esat_vs_csat(connection(), filters, _settings(settings_key), by))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_heatmap(version: int, filters: Filters, settings_key: str,
                    by: str) -> pd.DataFrame:
-    return people.item_heatmap(connection(), filters, _settings(settings_key), by)
+    return kept_or(version, "people_heatmap", (filters, settings_key, by),
+                   lambda: people.item_heatmap(connection(), filters, _settings(settings_key), by))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_enps(version: int, filters: Filters, settings_key: str,
                 by: str | None = None) -> pd.DataFrame:
-    return people.enps_distribution(connection(), filters, _settings(settings_key), by)
+    return kept_or(version, "people_enps", (filters, settings_key, by),
+                   lambda: people.enps_distribution(connection(), filters,
+                                                    _settings(settings_key), by))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
-    return people.drivers(connection(), filters, _settings(settings_key))
+    return kept_or(version, "people_drivers", (filters, settings_key),
+                   lambda: people.drivers(connection(), filters, _settings(settings_key)))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def people_comments(version: int, filters: Filters, settings_key: str,
                     limit: int = 500) -> dict[str, Any]:
-    return people.comments(connection(), filters, _settings(settings_key), limit)
+    return kept_or(version, "people_comments", (filters, settings_key, limit),
+                   lambda: people.comments(connection(), filters, _settings(settings_key), limit))
 
 
 # Customers: the department filter does not apply, so it is dropped from the cache key.
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_summary(version: int, filters: Filters) -> dict[str, Any]:
-    return customers.summary(connection(), filters)
+    return kept_or(version, "customer_summary", (filters,),
+                   lambda: customers.summary(connection(), filters))
 
 
 def customer_summary(version: int, filters: Filters) -> dict[str, Any]:
@@ -83,7 +93,8 @@ def customer_summary(version: int, filters: Filters) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_trend(version: int, filters: Filters) -> pd.DataFrame:
-    return customers.trend(connection(), filters)
+    return kept_or(version, "customer_trend", (filters,),
+                   lambda: customers.trend(connection(), filters))
 
 
 def customer_trend(version: int, filters: Filters) -> pd.DataFrame:
@@ -92,7 +103,8 @@ def customer_trend(version: int, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
-    return customers.drivers(connection(), filters, _settings(settings_key))
+    return kept_or(version, "customer_drivers", (filters, settings_key),
+                   lambda: customers.drivers(connection(), filters, _settings(settings_key)))
 
 
 def customer_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
@@ -101,7 +113,8 @@ def customer_drivers(version: int, filters: Filters, settings_key: str) -> pd.Da
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_complaints(version: int, filters: Filters) -> pd.DataFrame:
-    return customers.complaints(connection(), filters)
+    return kept_or(version, "customer_complaints", (filters,),
+                   lambda: customers.complaints(connection(), filters))
 
 
 def customer_complaints(version: int, filters: Filters) -> pd.DataFrame:
@@ -110,7 +123,8 @@ def customer_complaints(version: int, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _customer_comments(version: int, filters: Filters, limit: int) -> dict[str, Any]:
-    return customers.comments(connection(), filters, limit)
+    return kept_or(version, "customer_comments", (filters, limit),
+                   lambda: customers.comments(connection(), filters, limit))
 
 
 def customer_comments(version: int, filters: Filters, limit: int = 1000) -> dict[str, Any]:

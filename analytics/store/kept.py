@@ -8,7 +8,8 @@ recomputing. They live beside the database file, in ``<file>.kept/<stamp>/``:
 - a DataFrame as an Arrow IPC file (``.arrow``; pandas dtypes and index kept in the
   schema's pandas metadata), optionally with a small JSON dict in the schema metadata
   (a pair of points and statistics);
-- anything else small (dicts, numbers, text) as JSON (``.json``).
+- anything else small (dicts, numbers, text) as JSON (``.json``); a dict holding frames
+  as JSON naming its fields, each frame in its own Arrow file.
 
 Never pickle: these files are read back into the app. The ``stamp`` is the data
 version plus a digest of the batch list and the settings, so a rebuilt or restored
@@ -38,6 +39,8 @@ from analytics.store.queries import database_file
 
 _META = b"stool.json"
 _NESTED = b"stool.json_columns"
+#: the key under which a kept dict of frames lists its fields, in order
+_BUNDLE = "__fields__"
 
 
 def stamp(con: duckdb.DuckDBPyConnection) -> str:
@@ -85,26 +88,54 @@ def _file(con: duckdb.DuckDBPyConnection, at: str, name: str, key: str,
 
 def read(con: duckdb.DuckDBPyConnection, at: str, name: str, key: str) -> Any:
     """The result kept under ``(at, name, key)``, or None when there is none."""
-    for suffix, loader in ((".arrow", _read_arrow), (".json", _read_json)):
-        path = _file(con, at, name, key, suffix)
-        if path is not None and path.is_file():
-            return loader(path)
-    return None
+    arrow = _file(con, at, name, key, ".arrow")
+    if arrow is None:
+        return None
+    if arrow.is_file():
+        return _read_arrow(arrow)
+    path = arrow.with_suffix(".json")
+    if not path.is_file():
+        return None
+    value = _read_json(path)
+    if isinstance(value, dict) and _BUNDLE in value:  # a dict holding frames
+        order = value.pop(_BUNDLE)
+        frames = {f: _read_arrow(path.with_suffix(f".{f}.arrow")) for f in order
+                  if f not in value}
+        value = {f: frames[f] if f in frames else value[f] for f in order}
+    return value
 
 
 def write(con: duckdb.DuckDBPyConnection, at: str, name: str, key: str, value: Any) -> bool:
-    """Keep ``value`` (a DataFrame, a (DataFrame, dict) pair or JSON-able data) under
-    ``(at, name, key)``; False for an in-memory database."""
-    if isinstance(value, pd.DataFrame):
-        suffix, payload = ".arrow", _arrow_bytes(value, None)
-    elif (isinstance(value, tuple) and len(value) == 2
-          and isinstance(value[0], pd.DataFrame) and isinstance(value[1], dict)):
-        suffix, payload = ".arrow", _arrow_bytes(*value)
-    else:
-        suffix, payload = ".json", _json_bytes(value)
-    path = _file(con, at, name, key, suffix)
+    """Keep ``value`` under ``(at, name, key)``; False for an in-memory database.
+
+    ``value``: a DataFrame, a (DataFrame, dict) pair, a dict whose values are frames or
+    JSON-able data, or JSON-able data (text keys; no tuples or sets, which JSON would
+    give back as lists).
+    """
+    path = _file(con, at, name, key, ".arrow")
     if path is None:
         return False
+    if isinstance(value, pd.DataFrame):
+        _put(path, _arrow_bytes(value, None))
+    elif (isinstance(value, tuple) and len(value) == 2
+          and isinstance(value[0], pd.DataFrame) and isinstance(value[1], dict)):
+        _put(path, _arrow_bytes(*value))
+    elif isinstance(value, dict) and any(isinstance(v, pd.DataFrame) for v in value.values()):
+        frames = {k: v for k, v in value.items() if isinstance(v, pd.DataFrame)}
+        if not all(isinstance(k, str) and k.isidentifier() for k in frames):
+            raise TypeError("frames of a kept dict need plain names")
+        rest = {k: v for k, v in value.items() if k not in frames}
+        payload = _json_bytes({**rest, _BUNDLE: list(value)})
+        for field_name, frame in frames.items():  # the frames first, the JSON names them
+            _put(path.with_suffix(f".{field_name}.arrow"), _arrow_bytes(frame, None))
+        _put(path.with_suffix(".json"), payload)
+    else:
+        _put(path.with_suffix(".json"), _json_bytes(value))
+    return True
+
+
+def _put(path: Path, payload: bytes) -> None:
+    """Write a whole file or none: a temporary name, then an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -114,7 +145,6 @@ def write(con: duckdb.DuckDBPyConnection, at: str, name: str, key: str, value: A
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return True
 
 
 def drop_others(con: duckdb.DuckDBPyConnection, at: str) -> list[str]:

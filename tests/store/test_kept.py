@@ -100,17 +100,55 @@ def test_key_is_stable_and_tells_arguments_apart():
                 kept.key_of(f, "t", None)}) == 4
 
 
-def test_kept_results_equal_a_fresh_computation(demo_db):
-    """Every result the warm-up keeps, read back, equals the same analytics run now."""
+def _close(a, b) -> None:
+    """Equal up to float rounding (1e-9 relative: a p-value far in the tail, 1e-66, moves
+    1e-11 when r moves in its last bit); everything else exactly."""
+    if isinstance(a, pd.DataFrame):
+        assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=0)
+    elif isinstance(a, tuple | list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _close(x, y)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _close(a[k], b[k])
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-9, nan_ok=True)
+    else:
+        _same(a, b)
+
+
+def test_kept_results_equal_a_fresh_computation(demo_db, monkeypatch):
+    """Every result the warm-up keeps reads back exactly as it was computed, and equals
+    the same analytics run again: exactly, wherever running them twice gives the same
+    bits. A few (item drivers: DuckDB's corr() over parallel threads) differ from run to
+    run in the last bits by themselves; those agree to 1e-9."""
+    written = {}
+    real_write = kept.write
+    monkeypatch.setattr(kept, "write", lambda con, at, name, key, value: (
+        written.__setitem__((name, key), value), real_write(con, at, name, key, value))[1])
     done = warmup.warm_up(demo_db)
     assert not done.failed and not done.discarded
     periods = queries.periods(demo_db)
     s = warmup.data.settings(demo_db)
     results = warmup._results(demo_db, warmup.default_filters(periods), s, periods)
     assert sorted(done.kept) == sorted(name for name, _a, _c in results)
-    version = queries.data_version(demo_db)
+    version, unsteady = queries.data_version(demo_db), set()
     for name, args, compute in results:
-        _same(compute(), warmup.lookup(demo_db, version, name, *args))
+        stored = warmup.lookup(demo_db, version, name, *args)
+        as_written = written[(name, kept.key_of(*args))]
+        _same(as_written, stored if name not in warmup._FORMS
+              else warmup._FORMS[name][0](stored))
+        first, second = compute(), compute()
+        try:
+            _same(first, second)
+        except AssertionError:
+            unsteady.add(name)
+            _close(first, stored)
+        else:
+            _same(first, stored)
+    assert unsteady <= {"people_drivers", "customer_drivers"}
 
 
 def test_a_new_version_never_reads_old_results(demo_db):

@@ -73,17 +73,20 @@ BLANKS = " \t\u00a0"
 def _cleaned(column: str) -> str:
     """SQL for a cell's text trimmed of ``BLANKS``, NULL when empty.
 
-    Most cells need no trim, and a test for the four cases that do is far cheaper than
-    DuckDB's ``trim`` with a character set, which dominated validation of big files.
+    Most cells need no trim, and a test of their ends is far cheaper than DuckDB's
+    ``trim`` with a character set, which dominated validation of big files.
     """
     return f"{_clean(column)} AS {quote_ident(column)}"
 
 
 def _clean(column: str) -> str:
+    # a cell needs a trim when it starts or ends with one of BLANKS: the first character's
+    # code and three suffix tests (searching the whole cell for a tab or a no-break space
+    # cost a tenth of a big upload)
     c = quote_ident(column)
-    return (f"nullif(CASE WHEN starts_with({c}, ' ') OR ends_with({c}, ' ') "
-            f"OR contains({c}, chr(9)) OR contains({c}, chr(160)) "
-            f"THEN trim({c}, $blanks) ELSE {c} END, '')")
+    ends = " OR ".join(f"ends_with({c}, {ch})" for ch in ("' '", "chr(9)", "chr(160)"))
+    return (f"nullif(CASE WHEN ascii({c}) IN ({', '.join(str(ord(b)) for b in BLANKS)}) "
+            f"OR {ends} THEN trim({c}, $blanks) ELSE {c} END, '')")
 
 
 def load_raw(cur: duckdb.DuckDBPyConnection, path: str, delimiter: str, columns: list[str],

@@ -14,12 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from linearmodels import PanelOLS
-from linearmodels.panel.data import PanelData
-from linearmodels.panel.utility import AbsorbingEffectError
-from scipy import stats
 
+# statsmodels, linearmodels and scipy.stats are imported where they are used: they take
+# about 2 s to import, which a page's first run in a new process paid even when the
+# warm-up had kept every result it shows (analytics.warmup)
 from analytics.relationships import lag_pairs, leg_grid
 from analytics.settings import DEFAULT, LEGS, Settings
 
@@ -80,6 +78,10 @@ def panel_fe(
     >>> fit = panel_fe(legs, "csat", "esat", lag=2)  # doctest: +SKIP
     >>> fit["coef"], fit["ci_low"], fit["ci_high"]  # doctest: +SKIP
     """
+    from linearmodels import PanelOLS
+    from linearmodels.panel.utility import AbsorbingEffectError
+    from scipy import stats
+
     pairs = lag_pairs(legs, x, y, lag)
     n_units, n_periods = pairs["unit_id"].nunique(), pairs["month"].nunique()
     out: dict[str, Any] = dict.fromkeys(FIT_KEYS)
@@ -141,6 +143,9 @@ def _best_lag(sample: pd.DataFrame, m: int) -> int:
     By Frisch-Waugh-Lovell the two-way FE fit equals OLS on data with both effects
     removed, so one demeaning serves every lag; its residual SS equals PanelOLS's.
     """
+    import statsmodels.api as sm
+    from linearmodels.panel.data import PanelData
+
     within = PanelData(sample).demean("both", low_memory=True).dataframe
     ssr = [sm.OLS(within["y"], within[f"x{k}"]).fit().ssr for k in range(m + 1)]
     return int(np.argmin(ssr))
@@ -222,6 +227,8 @@ def what_if(
     -------
     >>> what_if(chain_estimate(legs), 5.0)["delta_profit"]  # doctest: +SKIP
     """
+    from scipy import stats
+
     first = chain.get(link_name(*LINKS[0]))
     second = chain.get(link_name(*LINKS[1]))
     out: dict[str, Any] = {

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from analytics.settings import DEFAULT, LEGS, Settings
 
@@ -72,6 +71,8 @@ def correlate(
     >>> res["n"], round(res["r"], 3), res["enough_data"]
     (8, 0.932, True)
     """
+    from scipy import stats  # imported on use: a new process's first page may not need it
+
     if min_n < _FISHER_MIN_N:
         raise ValueError(f"min_n must be at least {_FISHER_MIN_N} for a Fisher-z interval")
     xa = np.asarray(x, dtype=float)
@@ -118,6 +119,8 @@ def correlation_from_r(r: float, n: int, alpha: float = DEFAULT.alpha) -> dict[s
     >>> round(res["p"], 4), round(res["ci_low"], 3), round(res["ci_high"], 3)
     (0.0049, 0.17, 0.729)
     """
+    from scipy import stats  # imported on use: a new process's first page may not need it
+
     if n < _FISHER_MIN_N:
         raise ValueError(f"n must be at least {_FISHER_MIN_N}")
     if not -1.0 <= r <= 1.0:

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from analytics.alerts import PATTERNS
-from analytics.change import mean_changes, proportion_changes
 from analytics.settings import DEFAULT, Settings
 
 #: Columns of :func:`unit_changes` and :func:`region_changes`.
@@ -35,6 +34,10 @@ def previous_month(period: str) -> str:
 
 def _tests(before: pd.DataFrame, after: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """CSAT and ESAT tests of aligned rows (same index), as :data:`CHANGE_COLUMNS`."""
+    # imported on use: analytics.change imports scipy and statsmodels (about 1.5 s), which
+    # a new process's first page need not pay when the warm-up kept the summary
+    from analytics.change import mean_changes, proportion_changes
+
     rows: list[dict[str, Any]] = []
     csat_ok = (before["n_customer"] >= 1) & (after["n_customer"] >= 1)
     b, a = before.loc[csat_ok], after.loc[csat_ok]

@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from analytics import alerts, balance, chain, customers, data, people, relationships, summary, views
@@ -136,6 +136,8 @@ def _results(con: Any, f: Filters, s: Settings, periods: list[str]
         ("chain", (f, sk), fit),
         ("relationships", (f, sk), rel),
         ("evidence", (f, sk), lambda: views.evidence_table(rel())),
+        ("what_if", (f, sk, DEFAULT_WHAT_IF_DELTA),
+         lambda: chain.what_if(fit(), DEFAULT_WHAT_IF_DELTA, s)),
         ("what_if_units", (f, sk, DEFAULT_WHAT_IF_DELTA, ()),
          lambda: views.what_if_units(fit(), DEFAULT_WHAT_IF_DELTA, legs(), [], s)),
     ]
@@ -143,6 +145,7 @@ def _results(con: Any, f: Filters, s: Settings, periods: list[str]
         out.append(("company", (f.with_period(before), sk),
                     lambda: data.company(con, f.with_period(before), s)))
     out += _people_results(con, f, s, period)
+    out += _unit_results(con, f, s, panel, bal)
     for a, b in LINKS:
         out.append(("lag_profile", (f, sk, a, b),
                     lambda a=a, b=b: relationships.lag_profile(legs(), a, b, settings=s)))
@@ -172,6 +175,24 @@ def _people_results(con: Any, f: Filters, s: Settings, period: str
         ("customer_drivers", (cf, sk), lambda: customers.drivers(con, cf, s)),
         ("customer_complaints", (cf,), lambda: customers.complaints(con, cf)),
         ("customer_comments", (cf, 1000), lambda: customers.comments(con, cf, 1000)),
+    ]
+
+
+def _unit_results(con: Any, f: Filters, s: Settings, panel: Callable[[], Any],
+                  bal: Callable[[], Any]) -> list[tuple[str, tuple, Callable[[], Any]]]:
+    """Unit detail opens on the unit most out of balance: its history, drivers, comments."""
+    ranking = views.imbalance_ranking(bal(), s)
+    if ranking.empty:
+        return []
+    sk, unit = settings_key(s), str(ranking["unit_id"].iloc[0])
+    fu = replace(f, units=(unit,), regions=(), divisions=(), departments=())
+    cu = customers.customer_filters(fu)
+    return [
+        ("unit_history", (f, sk, unit), lambda: views.unit_history(panel(), unit, s)),
+        ("people_drivers", (fu, sk), lambda: people.drivers(con, fu, s)),
+        ("customer_drivers", (cu, sk), lambda: customers.drivers(con, cu, s)),
+        ("people_comments", (fu, sk, 500), lambda: people.comments(con, fu, s, 500)),
+        ("customer_comments", (cu, 1000), lambda: customers.comments(con, cu, 1000)),
     ]
 
 

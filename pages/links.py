@@ -3,7 +3,6 @@
 import streamlit as st
 
 from analytics import views
-from analytics.chain import what_if
 from ui import cache_exec as cache
 from ui import charts_exec as charts
 from ui.cache_charts import keyed_figure
@@ -73,7 +72,8 @@ last = legs.drop_duplicates("unit_id", keep="last")  # one row per unit, not per
 names = dict(zip(last["unit_id"], last.get("unit_name", last["unit_id"]), strict=True))
 units = right.multiselect("Units (all when empty)", sorted(names), key="whatif_units",
                           format_func=lambda u: f"{names[u]} ({u})", placeholder="All units")
-st.markdown(views.what_if_sentence(what_if(chain, delta, s), s))
+st.markdown(views.what_if_sentence(
+    cache.cached_what_if(ctx.version, ctx.filters, ctx.settings_key, delta), s))
 if chain["esat_to_csat"] is not None:
     table = cache.cached_what_if_units(ctx.version, ctx.filters, ctx.settings_key, delta,
                                        tuple(units))

@@ -83,6 +83,15 @@ def cached_period_rows(version: int, filters: Filters, settings_key: str,
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def cached_what_if(version: int, filters: Filters, settings_key: str,
+                   delta: float) -> dict[str, Any]:
+    """:func:`analytics.chain.what_if` of the chain estimate for a raise of ``delta``."""
+    return kept_or(version, "what_if", (filters, settings_key, delta),
+                   lambda: chain.what_if(cached_chain(version, filters, settings_key), delta,
+                                         _settings(settings_key)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def cached_what_if_units(version: int, filters: Filters, settings_key: str, delta: float,
                          units: tuple[str, ...]) -> pd.DataFrame:
     """:func:`analytics.views.what_if_units` of the chain estimate (a test per unit)."""
@@ -141,8 +150,9 @@ def cached_pair_view(version: int, filters: Filters, settings_key: str, a: str, 
 def cached_unit_history(version: int, filters: Filters, settings_key: str,
                         unit_id: str) -> pd.DataFrame:
     """One unit's legs over time with control limits."""
-    return views.unit_history(cached_panel(version, filters, settings_key), unit_id,
-                              _settings(settings_key))
+    return kept_or(version, "unit_history", (filters, settings_key, unit_id),
+                   lambda: views.unit_history(cached_panel(version, filters, settings_key),
+                                              unit_id, _settings(settings_key)))
 
 
 def column_config(labels: dict[str, tuple[str, str | None]]) -> dict[str, Any]:

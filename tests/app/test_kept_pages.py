@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPENSIVE = [(data, "panel"), (data, "kpis"), (balance, "balance"), (balance, "legs_frame"),
              (alerts, "all_alerts"), (alerts, "imbalance_history"), (chain, "chain_estimate"),
              (relationships, "relationships"), (relationships, "lag_profile"),
-             (views, "pair_view"), (views, "what_if_units"),
+             (views, "pair_view"), (views, "what_if_units"), (views, "unit_history"),
+             (chain, "what_if"),
              *[(people, n) for n in ("selection", "summary", "by_group", "esat_vs_csat",
                                      "item_heatmap", "enps_distribution", "drivers",
                                      "comments")],
@@ -38,8 +39,8 @@ def _forbid_computing(monkeypatch) -> None:
         monkeypatch.setattr(module, name, refuse)
 
 
-@pytest.mark.parametrize("page", ["overview.py", "balance.py", "links.py", "people.py",
-                                  "customers.py"])
+@pytest.mark.parametrize("page", ["overview.py", "balance.py", "unit.py", "links.py",
+                                  "people.py", "customers.py"])
 def test_first_run_after_a_load_reads_kept_results(demo_db, monkeypatch, page):
     expected = _page(page).run()  # computed as before: nothing kept yet
     assert not expected.exception

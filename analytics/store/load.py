@@ -37,6 +37,7 @@ TABLES = {
     "financials": "financials",
 }
 ITEM_TABLES = {"employee": "employee_items", "customer": "customer_items"}
+_DATASET_OF = {table: dataset for dataset, table in TABLES.items()}
 #: the scale (lo, hi) of each item per batch
 ITEM_SCALES = {"employee": "employee_item_scales", "customer": "customer_item_scales"}
 
@@ -341,21 +342,22 @@ def _source(cur: duckdb.DuckDBPyConnection, name: str, data: pd.DataFrame | str)
 
 
 def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -> None:
-    """Remove the unit × months of batch ``new`` from batch ``old``.
+    """Move the unit × months of batch ``new`` out of batch ``old``, into the
+    ``*_replaced`` tables (marked ``replaced_by`` = ``new``: a rollback of ``new`` puts
+    them back).
 
     A corrected file for the same units and months replaces the earlier batch whole;
     where it covers only some of them, the earlier batch keeps the rest.
     """
     keys = "(unit_id, period) IN (SELECT unit_id, period FROM batch_scope WHERE batch_id = $n)"
+    ids = {"o": old, "n": new}
     # items carry no unit or month: they go with their responses, so before them
-    for d in (d for d, t in TABLES.items() if t == table and d in ITEM_TABLES):
-        cur.execute(
-            f"DELETE FROM {ITEM_TABLES[d]} WHERE batch_id = $o AND row_no IN ("
-            f"SELECT row_no FROM {table} WHERE batch_id = $o AND {keys})",
-            {"o": old, "n": new})
-    cur.execute(f"DELETE FROM {table} WHERE batch_id = $o AND {keys}", {"o": old, "n": new})
-    cur.execute(f"DELETE FROM batch_scope WHERE batch_id = $o AND {keys}",
-                {"o": old, "n": new})
+    items = ITEM_TABLES.get(_DATASET_OF[table])
+    if items:
+        rows = f"row_no IN (SELECT row_no FROM {table} WHERE batch_id = $o AND {keys})"
+        _move(cur, items, f"{items}_replaced", f"batch_id = $o AND {rows}", ids, "$n")
+    _move(cur, table, f"{table}_replaced", f"batch_id = $o AND {keys}", ids, "$n")
+    _move(cur, "batch_scope", "batch_scope_replaced", f"batch_id = $o AND {keys}", ids, "$n")
     left = cur.execute("SELECT count(*) FROM batch_scope WHERE batch_id = $o",
                        {"o": old}).fetchall()[0][0]
     cur.execute(
@@ -365,6 +367,68 @@ def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -
         "WHERE batch_id = $o",
         {"o": old, "n": new, "left": left},
     )
+
+
+def _move(cur: duckdb.DuckDBPyConnection, source: str, target: str, where: str,
+          params: dict, replaced_by: str | None) -> None:
+    """Move the rows of ``source`` matching ``where`` to ``target``: into a ``*_replaced``
+    table marked ``replaced_by`` (SQL), or back out of one when it is None."""
+    if replaced_by is None:
+        select = f"SELECT * EXCLUDE (replaced_by) FROM {source} WHERE {where}"
+    else:
+        select = f"SELECT *, {replaced_by} AS replaced_by FROM {source} WHERE {where}"
+    cur.execute(f"INSERT INTO {target} BY NAME {select}", params)
+    cur.execute(f"DELETE FROM {source} WHERE {where}", params)
+
+
+def _restore_replaced(cur: duckdb.DuckDBPyConnection, batch_id: int, dataset: str) -> list[int]:
+    """Put back the rows that batch ``batch_id`` (being rolled back) replaced; return the
+    batches that got rows back.
+
+    A unit × month that a later loaded batch covers now stays replaced, by that batch
+    (rolling it back restores it in turn). The rolled-back batch's own replaced rows are
+    dropped: nothing restores a rolled-back batch.
+    """
+    table = TABLES.get(dataset)
+    if table is None or dataset == "units":
+        return []
+    items = ITEM_TABLES.get(dataset)
+    for t in (table, items, "batch_scope"):
+        if t:
+            cur.execute(f"DELETE FROM {t}_replaced WHERE batch_id = $b", {"b": batch_id})
+    # each replaced unit × month, and the loaded batch that covers it now (if any)
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _back AS
+           SELECT r.batch_id, r.unit_id, r.period, (
+               SELECT max(s.batch_id) FROM batch_scope s JOIN batches USING (batch_id)
+               WHERE dataset = $d AND status = 'loaded' AND s.batch_id <> $b
+                 AND s.unit_id = r.unit_id AND s.period IS NOT DISTINCT FROM r.period
+           ) AS now_by
+           FROM batch_scope_replaced r WHERE r.replaced_by = $b""",
+        {"b": batch_id, "d": dataset})
+    for t in (table, "batch_scope"):  # still covered: replaced by the batch covering it
+        cur.execute(f"""UPDATE {t}_replaced r SET replaced_by = k.now_by FROM _back k
+                        WHERE r.replaced_by = $b AND k.now_by IS NOT NULL
+                          AND r.batch_id = k.batch_id AND r.unit_id = k.unit_id
+                          AND r.period IS NOT DISTINCT FROM k.period""", {"b": batch_id})
+    if items:
+        cur.execute(f"""UPDATE {items}_replaced i SET replaced_by = t.replaced_by
+                        FROM {table}_replaced t
+                        WHERE i.replaced_by = $b AND t.batch_id = i.batch_id
+                          AND t.row_no = i.row_no""", {"b": batch_id})
+        _move(cur, f"{items}_replaced", items, "replaced_by = $b", {"b": batch_id}, None)
+    for t in (table, "batch_scope"):  # what is still marked by this batch goes back
+        _move(cur, f"{t}_replaced", t, "replaced_by = $b", {"b": batch_id}, None)
+    restored = [r[0] for r in cur.execute(
+        "SELECT DISTINCT batch_id FROM _back WHERE now_by IS NULL ORDER BY 1").fetchall()]
+    cur.execute(
+        """UPDATE batches SET status = 'loaded',
+               replaced_by = (SELECT max(replaced_by) FROM batch_scope_replaced r
+                              WHERE r.batch_id = batches.batch_id),
+               note = concat_ws('; ', nullif(note, ''),
+                                'rows restored by the rollback of #' || $b::VARCHAR)
+           WHERE list_contains($ids, batch_id)""", {"b": batch_id, "ids": restored})
+    return restored
 
 
 def _remove_rows(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
@@ -423,11 +487,14 @@ def rollback_batch(con: duckdb.DuckDBPyConnection, batch_id: int, by: str = "loc
         if not status or status[0][0] != "loaded":
             return False
         _remove_rows(cur, batch_id)
+        dataset = cur.execute("SELECT dataset FROM batches WHERE batch_id = $b",
+                              {"b": batch_id}).fetchall()[0][0]
         cur.execute(
             "UPDATE batches SET status = 'rolled_back', note = concat_ws('; ', note, $n) "
             "WHERE batch_id = $b",
             {"b": batch_id, "n": f"rolled back by {by}"},
         )
+        _restore_replaced(cur, batch_id, dataset)
         _refresh(cur, [batch_id])
         _bump_version(cur)
     return True

@@ -104,6 +104,14 @@ MIGRATIONS: list[list[str]] = [
             f"ALTER TABLE {dataset}_items_v2 RENAME TO {dataset}_items",
         )
     ],
+    # 3: the rows a corrected file replaced are kept (with the batch that replaced them),
+    # so rolling that batch back restores them instead of leaving its months empty
+    [
+        *(f"""CREATE TABLE {table}_replaced AS
+              SELECT *, NULL::INTEGER AS replaced_by FROM {table} LIMIT 0"""
+          for table in ("employee_responses", "customer_responses", "financials",
+                        "employee_items", "customer_items", "batch_scope")),
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

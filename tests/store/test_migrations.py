@@ -41,7 +41,7 @@ def test_v1_items_survive_the_narrow_layout(tmp_path):
     _v1_database(path, lambda b, _row, _item: (0.0, 10.0) if b == 2 else (1.0, 5.0))
     con = connect(path)
     try:
-        assert current_version(con) == SCHEMA_VERSION == 2
+        assert current_version(con) == SCHEMA_VERSION == 3
         items = con.execute("SELECT batch_id, row_no, item, value FROM customer_items "
                             "ORDER BY ALL").fetchall()
         assert items == sorted(ITEMS)
@@ -59,11 +59,18 @@ def test_v1_items_survive_the_narrow_layout(tmp_path):
             ("U1", "speed"): (2, pytest.approx((75 + 25) / 2)),
             ("U2", "courtesy"): (2, pytest.approx((0 + 20) / 2)),
         }
+        # 3: replaced rows wait beside each table, with the batch that replaced them
+        for table in ("customer_responses", "customer_items", "employee_responses",
+                      "employee_items", "financials", "batch_scope"):
+            cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            kept = [r[0] for r in con.execute(f"DESCRIBE {table}_replaced").fetchall()]
+            assert kept == [*cols, "replaced_by"], table
+            assert con.execute(f"SELECT count(*) FROM {table}_replaced").fetchall() == [(0,)]
     finally:
         con.close()
     con = connect(path)  # a second open changes nothing
     try:
-        assert current_version(con) == 2
+        assert current_version(con) == 3
         assert con.execute("SELECT count(*) FROM customer_items").fetchall()[0][0] == len(ITEMS)
     finally:
         con.close()

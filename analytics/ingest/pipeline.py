@@ -26,6 +26,7 @@ from analytics.store.load import (
     BatchMeta,
     StaleCheck,
     find_identical,
+    last_batch_id,
     overlapping_batches,
     write_batch,
 )
@@ -107,6 +108,9 @@ class Report:
     #: the mapping checked, and the unit restriction it was checked under
     mapping: Mapping | None = None
     allowed_units: frozenset[str] | None = None
+    #: the newest batch when stored response ids were compared (the commit compares
+    #: those of later batches)
+    checked_through: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -325,6 +329,7 @@ def check(staged: Staged, mapping: Mapping | None = None, *,
     staging.build_stage(staged.cur, plan, transaction_level=mapping.transaction_level)
     staging.build_scope(staged.cur)
     replaces = overlapping_batches(staged.cur, staged.dataset, "_stage", scope="_stage_scope")
+    checked_through = last_batch_id(staged.cur)
     if stored_duplicates(staged.cur, plan, replaces.batch_id.astype(int).tolist()):
         staging.build_stage(staged.cur, plan, transaction_level=mapping.transaction_level)
         staging.build_scope(staged.cur)
@@ -336,7 +341,7 @@ def check(staged: Staged, mapping: Mapping | None = None, *,
     new_units = sorted(set(scope.unit_id.dropna()) - known) if len(scope) else []
     return Report(plan, [], counts, problems, staged.n_rows, kept, bad,
                   staging.stage_preview(staged.cur), scope, replaces, new_units, identical,
-                  list(staged.prepared.notes), mapping, allowed)
+                  list(staged.prepared.notes), mapping, allowed, checked_through)
 
 
 def commit(staged: Staged, report: Report, *, on_error: str = "reject",
@@ -384,7 +389,7 @@ def commit(staged: Staged, report: Report, *, on_error: str = "reject",
                       report.rows_bad, is_demo),
             "_stage", "_stage_items" if items else None, rejected, replace_ids, progress,
             same_cursor=True, item_scales="_stage_item_scales" if items else None,
-            scope="_stage_scope", recheck=True)
+            scope="_stage_scope", recheck=True, checked_through=report.checked_through)
     except StaleCheck as stale:
         return _stale(stale, replace)
     return Result("loaded", batch_id, report.rows_ok, report.rows_bad, errors, replace_ids)
@@ -394,6 +399,13 @@ def _stale(stale: StaleCheck, replace: bool) -> Result:
     """The answer when another load changed things between check and commit."""
     if stale.identical is not None:
         return Result("unchanged", stale.identical, 0, 0, [])
+    if stale.duplicates:
+        named = ", ".join(f"#{b} ('{name}')" for b, name in stale.duplicates)
+        return Result("rejected", None, 0, 0, [{
+            "row": None, "column": None, "value": None,
+            "reason": f"Since this file was checked, another upload (batch {named}) loaded "
+                      "responses with the same ids as rows of this file. Nothing was "
+                      "loaded: check the file again to see which rows."}])
     ids = [b for b, _ in stale.added]
     if not replace:
         reason = f"the file overlaps loaded batches {ids}: confirm to replace them"

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from analytics.store.connection import transaction
+from analytics.store.validate import ID_COLUMN
 
 DATASETS = ("units", "employee", "customer", "financials")
 
@@ -140,14 +141,25 @@ class StaleCheck(Exception):
 
     ``identical`` is a loaded batch of the very same file; ``added`` the batches (id,
     file name) that now share a unit × month with the upload and were not among those
-    it was checked to replace. Raised inside the write transaction, so nothing is written.
+    it was checked to replace; ``duplicates`` the batches loaded since the check that
+    hold a response id of the upload. Raised inside the write transaction, so nothing is
+    written.
     """
 
     def __init__(self, identical: int | None = None,
-                 added: list[tuple[int, str]] | None = None) -> None:
-        super().__init__(identical, added)
+                 added: list[tuple[int, str]] | None = None,
+                 duplicates: list[tuple[int, str]] | None = None) -> None:
+        super().__init__(identical, added, duplicates)
         self.identical = identical
         self.added = added or []
+        self.duplicates = duplicates or []
+
+
+def last_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest batch id (0 for none): a check remembers it, so the commit can look for
+    response ids that batches loaded since then hold."""
+    return con.cursor().execute(
+        "SELECT coalesce(max(batch_id), 0) FROM batches").fetchall()[0][0]
 
 
 def find_identical(con: duckdb.DuckDBPyConnection, dataset: str, sha256: str) -> int | None:
@@ -204,6 +216,7 @@ def write_batch(
     item_scales: pd.DataFrame | str | None = None,
     scope: str | None = None,
     recheck: bool = False,
+    checked_through: int | None = None,
 ) -> int:
     """Write one batch in a single transaction and refresh the touched summary rows.
 
@@ -218,7 +231,9 @@ def write_batch(
     the identical-file and overlap checks run again inside the transaction, under the
     write lock: the batches overlapping now are replaced, and :class:`StaleCheck` is
     raised (nothing written) when the same file was loaded meanwhile or a batch not in
-    ``replace`` now overlaps, so no unit × month is ever counted twice.
+    ``replace`` now overlaps, so no unit × month is ever counted twice; with
+    ``checked_through`` (the newest batch when the upload was checked), also when a
+    batch loaded since then holds one of its response ids.
     Returns the new batch id.
     """
     if meta.dataset not in DATASETS:
@@ -227,7 +242,7 @@ def write_batch(
     with transaction(con, new_cursor=not same_cursor) as cur:
         _register_stage(cur, stage)
         if recheck:
-            replace = _recheck(cur, meta, stage, scope, replace or [])
+            replace = _recheck(cur, meta, scope, replace or [], checked_through)
         batch_id = cur.execute(
             "SELECT coalesce(max(batch_id), 0) + 1 FROM batches"
         ).fetchall()[0][0]
@@ -291,19 +306,33 @@ def write_batch(
     return batch_id
 
 
-def _recheck(cur: duckdb.DuckDBPyConnection, meta: BatchMeta, stage: pd.DataFrame | str,
-             scope: str | None, confirmed: list[int]) -> list[int]:
-    """The batches to replace now; StaleCheck when they differ from ``confirmed``."""
+def _recheck(cur: duckdb.DuckDBPyConnection, meta: BatchMeta, scope: str | None,
+             confirmed: list[int], checked_through: int | None) -> list[int]:
+    """The batches to replace now; StaleCheck when they differ from ``confirmed``, or
+    when a batch newer than ``checked_through`` holds a response id of ``_stage``."""
     same = cur.execute(
         "SELECT min(batch_id) FROM batches WHERE dataset = $d AND sha256 = $h "
         "AND status = 'loaded'", {"d": meta.dataset, "h": meta.sha256}).fetchall()[0][0]
     if same is not None:
         raise StaleCheck(identical=int(same))
-    now = overlapping_batches(cur, meta.dataset, stage, scope=scope)
+    now = overlapping_batches(cur, meta.dataset, "_stage", scope=scope)
     added = [(int(b), str(f)) for b, f in zip(now.batch_id, now.file_name, strict=True)
              if int(b) not in set(confirmed)]
     if added:
         raise StaleCheck(added=added)
+    id_col = ID_COLUMN.get(meta.dataset)
+    present = {r[0] for r in cur.execute("DESCRIBE _stage").fetchall()}
+    if checked_through is not None and id_col in present:
+        # batch ids only grow: the zone maps skip every row group loaded before the check
+        dup = cur.execute(
+            f"""SELECT DISTINCT t.batch_id, b.file_name FROM {TABLES[meta.dataset]} t
+                JOIN batches b USING (batch_id)
+                WHERE t.batch_id > $since AND NOT list_contains($replace, t.batch_id)
+                  AND t.{id_col} IN (SELECT {id_col} FROM _stage) ORDER BY 1""",
+            {"since": checked_through, "replace": [int(b) for b in now.batch_id]},
+        ).fetchall()
+        if dup:
+            raise StaleCheck(duplicates=[(int(b), str(f)) for b, f in dup])
     return [int(b) for b in now.batch_id]
 
 

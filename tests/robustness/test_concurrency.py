@@ -170,6 +170,37 @@ def test_the_same_file_loaded_by_another_session_after_the_check_is_unchanged(co
     assert n.tolist() == [300]
 
 
+def test_a_response_id_loaded_by_another_session_after_the_check_is_refused(con, tmp_path):
+    """Another session loads other units (no unit-month shared) but with some of the same
+    response ids between the check and the commit: loading would store them twice."""
+    a = _customer_file(tmp_path / "a.csv", 300, ("N1",), 1, "A")
+    b = _customer_file(tmp_path / "b.csv", 50, ("N2",), 2, "A")  # ids A0..A49 again
+    staged_a = pipeline.stage(con, a, "customer")
+    report_a = pipeline.check(staged_a)
+    assert report_a.ok and not len(report_a.replaces)
+    loaded_b, _ = ingest_file(con, b, "customer")
+    before = queries.content_digest(con)
+    try:
+        result = pipeline.commit(staged_a, report_a)
+    finally:
+        staged_a.close()
+    assert loaded_b.status == "loaded" and result.status == "rejected"
+    assert result.errors == [{
+        "row": None, "column": None, "value": None,
+        "reason": f"Since this file was checked, another upload (batch #{loaded_b.batch_id} "
+                  "('b.csv')) loaded responses with the same ids as rows of this file. "
+                  "Nothing was loaded: check the file again to see which rows."}]
+    assert queries.content_digest(con) == before
+    # checked again, the 50 rows are named
+    staged_a = pipeline.stage(con, a, "customer")
+    try:
+        again = pipeline.check(staged_a)
+    finally:
+        staged_a.close()
+    assert again.counts == {"duplicate response id": 50}
+    assert set(again.problems.value) == {f"A{i}" for i in range(50)}
+
+
 def test_upload_while_20_sessions_browse(con, tmp_path):
     big = _customer_file(tmp_path / "big.csv", 60_000, ("N5", "N6", "N7"), 3, "C")
     cur = con.cursor()

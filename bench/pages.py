@@ -149,6 +149,8 @@ at = AppTest.from_file(sys.argv[1], default_timeout=600)
 start = time.perf_counter()
 at.run()
 print(time.perf_counter() - start)
+if at.exception:
+    sys.exit(f"exception: {at.exception[0].message}")
 """
 
 

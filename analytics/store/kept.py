@@ -115,11 +115,17 @@ def write(con: duckdb.DuckDBPyConnection, at: str, name: str, key: str, value: A
     path = _file(con, at, name, key, ".arrow")
     if path is None:
         return False
+    # as readable as the database itself (a CLI load may run as another user than the app)
+    mode = Path(str(path.parents[1])[: -len(".kept")]).stat().st_mode & 0o666
+
+    def put(target: Path, payload: bytes) -> None:
+        _put(target, payload, mode)
+
     if isinstance(value, pd.DataFrame):
-        _put(path, _arrow_bytes(value, None))
+        put(path, _arrow_bytes(value, None))
     elif (isinstance(value, tuple) and len(value) == 2
           and isinstance(value[0], pd.DataFrame) and isinstance(value[1], dict)):
-        _put(path, _arrow_bytes(*value))
+        put(path, _arrow_bytes(*value))
     elif isinstance(value, dict) and any(isinstance(v, pd.DataFrame) for v in value.values()):
         frames = {k: v for k, v in value.items() if isinstance(v, pd.DataFrame)}
         if not all(isinstance(k, str) and k.isidentifier() for k in frames):
@@ -127,20 +133,21 @@ def write(con: duckdb.DuckDBPyConnection, at: str, name: str, key: str, value: A
         rest = {k: v for k, v in value.items() if k not in frames}
         payload = _json_bytes({**rest, _BUNDLE: list(value)})
         for field_name, frame in frames.items():  # the frames first, the JSON names them
-            _put(path.with_suffix(f".{field_name}.arrow"), _arrow_bytes(frame, None))
-        _put(path.with_suffix(".json"), payload)
+            put(path.with_suffix(f".{field_name}.arrow"), _arrow_bytes(frame, None))
+        put(path.with_suffix(".json"), payload)
     else:
-        _put(path.with_suffix(".json"), _json_bytes(value))
+        put(path.with_suffix(".json"), _json_bytes(value))
     return True
 
 
-def _put(path: Path, payload: bytes) -> None:
+def _put(path: Path, payload: bytes, mode: int) -> None:
     """Write a whole file or none: a temporary name, then an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -85,6 +85,15 @@ def test_what_json_cannot_hold_exactly_is_refused(tiny_duck, value):
     assert kept.read(tiny_duck, kept.stamp(tiny_duck), "odd", "k") is None
 
 
+def test_kept_files_are_as_readable_as_the_database(tiny_duck, tmp_path):
+    (tmp_path / "tiny.duckdb").chmod(0o640)
+    at = kept.stamp(tiny_duck)
+    kept.write(tiny_duck, at, "frame", "k", FRAME)
+    kept.write(tiny_duck, at, "text", "k", "words")
+    for f in (kept.folder(tiny_duck) / at).iterdir():
+        assert f.stat().st_mode & 0o777 == 0o640, f
+
+
 def test_in_memory_database_keeps_nothing():
     con = connect(":memory:")
     assert kept.folder(con) is None

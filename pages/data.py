@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.store.queries import replaced_batches
 from ui import settings_form
 from ui.components import downloads, empty_state
 from ui.session import cached_batches, cached_quality, connection, guard, warm_up_after_change
@@ -27,7 +28,11 @@ with tab_batches:
                                   format_func=lambda b: f"#{b} · " + str(
                                       loaded.set_index("batch_id").loc[b, "file_name"]))
             if choice is not None:
-                st.warning(f"Rolling back batch #{choice} removes its rows from every page.")
+                back = replaced_batches(connection(), int(choice))
+                st.warning(f"Rolling back batch #{choice} removes its rows from every page."
+                           + (f" The rows it replaced in batch "
+                              f"{', '.join(f'#{b}' for b in back)} come back." if back
+                              else ""))
                 if st.button("Roll back", key="rb_go", type="primary"):
                     from analytics.auth import require
                     from analytics.store.load import rollback_batch

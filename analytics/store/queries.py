@@ -171,6 +171,14 @@ def median_resolution(con: duckdb.DuckDBPyConnection, filters: Filters = ALL) ->
     return rows[0][0]
 
 
+def replaced_batches(con: duckdb.DuckDBPyConnection, batch_id: int) -> list[int]:
+    """The batches whose rows ``batch_id`` replaced and keeps aside: rolling it back puts
+    them back."""
+    return [r[0] for r in con.cursor().execute(
+        "SELECT DISTINCT batch_id FROM batch_scope_replaced WHERE replaced_by = $b "
+        "ORDER BY 1", {"b": int(batch_id)}).fetchall()]
+
+
 def batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """batches_df: every upload batch, newest first."""
     return (

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from analytics.ingest.pipeline import ingest_file
 from analytics.store import queries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +79,25 @@ def test_data_page_lists_batches_and_rolls_back(demo_db):
     assert not at.exception
     status = queries.batches(demo_db).set_index("batch_id").status
     assert status[4] == "rolled_back"
+
+
+def test_rolling_back_a_correction_says_what_comes_back(tiny_duck, tmp_path):
+    def load(name: str, scores: list[int]) -> int:
+        path = tmp_path / name
+        path.write_text("unit_id,response_date,response_id,csat\n" + "".join(
+            f"U01,2026-09-{i + 1:02d},{name}{i},{s}\n" for i, s in enumerate(scores)))
+        result, _ = ingest_file(tiny_duck, path, "customer")
+        assert result.status == "loaded", result.errors
+        return result.batch_id
+
+    first = load("sep.csv", [5, 5, 4, 4, 3])
+    fixed = load("sep_fixed.csv", [1, 2])
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60).run()
+    at.selectbox(key="rb_choice").set_value(fixed).run()
+    assert [w.value for w in at.warning if w.value.startswith("Rolling")] == [
+        f"Rolling back batch #{fixed} removes its rows from every page. The rows it "
+        f"replaced in batch #{first} come back."]
+    at.button(key="rb_go").click().run()
+    assert not at.exception
+    assert queries.panel(tiny_duck).n_customer.tolist() == [5]
+    assert queries.batches(tiny_duck).set_index("batch_id").status[first] == "loaded"

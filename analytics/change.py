@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import proportions_ztest
-from statsmodels.stats.weightstats import _zstat_generic2
 
 from analytics.settings import DEFAULT
+
+# scipy and statsmodels are imported where a test runs: importing them takes about 1.5 s,
+# which the first page of a new process would pay even when the warm-up kept its results
 
 #: Columns of :func:`kpi_changes`.
 COLUMNS: tuple[str, ...] = (
@@ -88,6 +88,7 @@ def proportion_change(
     pooled = (x1 + x2) / (n1 + n2)
     p = None
     if 0 < pooled < 1:  # otherwise the pooled variance is 0 and z undefined
+        from statsmodels.stats.proportion import proportions_ztest
         p = proportions_ztest(np.array([x2, x1]), np.array([n2, n1]))[1]
     return _result(100 * x1 / n1, 100 * x2 / n2, p, alpha, "two-proportion z")
 
@@ -133,6 +134,7 @@ def nps_change(
     nps = promoters - detractors
     var = (promoters + detractors - nps**2) / np.array([n1, n2])
     se = float(np.sqrt(var.sum()))
+    from scipy import stats
     p = 2 * stats.norm.sf(abs(nps[1] - nps[0]) / se) if se > 0 else None
     return _result(100 * nps[0], 100 * nps[1], p, alpha, "NPS z")
 
@@ -170,6 +172,7 @@ def mean_change(
         raise ValueError("each period needs at least two answers for a sd")
     p = None
     if sd1 > 0 or sd2 > 0:
+        from scipy import stats
         p = stats.ttest_ind_from_stats(mean2, sd2, n2, mean1, sd1, n1, equal_var=False).pvalue
     return _result(mean1, mean2, p, alpha, "Welch's t")
 
@@ -193,6 +196,7 @@ def proportion_changes(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.nd
     diff = x2 * 1.0 / n2 - x1 * 1.0 / n1
     with np.errstate(divide="ignore", invalid="ignore"):
         std = np.sqrt(pooled * (1 - pooled) * (1.0 / n2 + 1.0 / n1))
+        from statsmodels.stats.weightstats import _zstat_generic2
         p = _zstat_generic2(diff, std, "two-sided")[1]
     return [_result(100 * a / b, 100 * c / d, pv if ok else None, alpha, "two-proportion z")
             for a, b, c, d, pv, ok in zip(x1.tolist(), n1.tolist(), x2.tolist(), n2.tolist(),
@@ -213,6 +217,7 @@ def mean_changes(mean1: np.ndarray, sd1: np.ndarray, n1: np.ndarray, mean2: np.n
     p = np.full(len(mean1), np.nan)
     if testable.any():
         t = testable
+        from scipy import stats
         p[t] = stats.ttest_ind_from_stats(mean2[t], sd2[t], n2[t], mean1[t], sd1[t], n1[t],
                                           equal_var=False).pvalue
     return [_result(a, b, pv if ok else None, alpha, "Welch's t")

@@ -103,7 +103,8 @@ def demo_notice(version: int, user: auth.User = auth.LOCAL) -> None:
     if not cached_demo_batches(version):
         return
     with st.sidebar:
-        st.info("You are looking at **demo data** (a made-up company of 40 units).",
+        st.info("You are looking at **demo data**: a made-up company, no real people, "
+                "customers or figures.",
                 icon=":material/info:")
         if not auth.can(user, "remove_demo"):
             return

@@ -28,14 +28,15 @@ RANKING_LABELS: dict[str, tuple[str, str | None]] = {
 }  # fmt: skip
 #: Shown columns of :func:`analytics.views.what_if_units`: (label, number format or None).
 WHAT_IF_LABELS: dict[str, tuple[str, str | None]] = {
+    # the column the table is ranked by comes first, so no one scrolls to find it
     "unit_id": ("Unit", None), "unit_name": ("Name", None),
+    "gross_profit_change": ("Gross profit change / month", "%,.0f"),
+    "gross_profit_low": ("… 95% low", "%,.0f"), "gross_profit_high": ("… 95% high", "%,.0f"),
     "esat": ("ESAT now", "%.1f"), "esat_raised": ("ESAT raised", "%.1f"),
     "csat": ("CSAT % now", "%.1f"), "csat_expected": ("CSAT % expected", "%.1f"),
     "csat_low": ("CSAT 95% low", "%.1f"), "csat_high": ("CSAT 95% high", "%.1f"),
     "profit": ("Margin % now", "%.1f"), "profit_expected": ("Margin % expected", "%.2f"),
     "profit_low": ("Margin 95% low", "%.2f"), "profit_high": ("Margin 95% high", "%.2f"),
-    "gross_profit_change": ("Gross profit change / month", "%,.0f"),
-    "gross_profit_low": ("… 95% low", "%,.0f"), "gross_profit_high": ("… 95% high", "%,.0f"),
 }  # fmt: skip
 
 

@@ -148,14 +148,13 @@ def long_table(frame: pd.DataFrame, columns: list[str], column_config: dict, nam
 
     Sending a 2,000-row table to the browser on every rerun cost more than the page's
     reads; the download still holds all rows. ``sort_by`` (descending) orders the rows
-    shown when the table is cut; ``order`` says in words which rows those are.
+    shown, cut or not, so a small company reads in the same order as a large one;
+    ``order`` says in words which rows those are.
     """
     shown = frame
-    if len(frame) > TABLE_ROWS:
-        if sort_by is not None:
-            shown = frame.sort_values(sort_by, ascending=False, kind="stable",
-                                      na_position="last")
-        shown = shown.head(TABLE_ROWS)
+    if sort_by is not None:
+        shown = frame.sort_values(sort_by, ascending=False, kind="stable", na_position="last")
+    shown = shown.head(TABLE_ROWS)
     st.dataframe(shown[columns], hide_index=True, width="stretch", column_config=column_config)
     if len(shown) < len(frame):
         st.caption(f"Showing {len(shown):,} of {len(frame):,} units, {order}. "

@@ -94,6 +94,16 @@ def test_what_if_follows_the_input(demo_db):
     np.testing.assert_allclose(table["csat_expected"] - table["csat"], res["delta_csat"])
 
 
+def test_what_if_table_ranks_units_by_gross_profit_change(demo_db):
+    at = _page().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 40
+    change = table["gross_profit_change"].tolist()
+    assert change == sorted(change, reverse=True) and change[0] > change[-1]
+    assert list(table.columns[:3]) == ["unit_id", "unit_name", "gross_profit_change"]
+
+
 def test_region_filter_changes_the_estimate(demo_db):
     at = _page().run()
     at.sidebar.multiselect(key="f_region").select("North").run()

@@ -62,7 +62,8 @@ def sidebar_filters(version: int, user: auth.User = auth.LOCAL) -> Filters:
             "region": sorted(units.region.dropna().unique()),
             "division": sorted(units.division.dropna().unique()),
             "unit": units.unit_id.tolist(),
-            "department": cached_departments(version),
+            "department": cached_departments(
+                version, None if scope is None else tuple(sorted(scope))),
         }
         names = dict(zip(units.unit_id, units.unit_name, strict=True))
         chosen = {}

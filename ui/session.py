@@ -106,8 +106,8 @@ def cached_units(version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def cached_departments(version: int) -> list[str]:
-    return queries.departments(connection())
+def cached_departments(version: int, units: tuple[str, ...] | None = None) -> list[str]:
+    return queries.departments(connection(), units)
 
 
 @st.cache_data(show_spinner=False)

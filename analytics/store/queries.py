@@ -62,13 +62,17 @@ def units(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def departments(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Departments named in employee responses."""
+def departments(con: duckdb.DuckDBPyConnection,
+                units: tuple[str, ...] | None = None) -> list[str]:
+    """Departments named in employee responses (of ``units`` only, when given: a manager
+    is not told the departments of other units)."""
+    where = "" if units is None else " AND list_contains($units, unit_id)"
     rows = (
         con.cursor()
         .execute(
             "SELECT DISTINCT department FROM employee_responses "
-            "WHERE department IS NOT NULL ORDER BY 1"
+            f"WHERE department IS NOT NULL{where} ORDER BY 1",
+            {} if units is None else {"units": list(units)},
         )
         .fetchall()
     )

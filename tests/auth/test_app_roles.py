@@ -121,6 +121,23 @@ def test_oidc_without_a_provider_says_so(demo_db, oidc):
     assert not at.metric and not _pages(at)
 
 
+def test_a_manager_is_offered_only_the_departments_of_their_units(tiny_duck, oidc, tmp_path):
+    from analytics.ingest.pipeline import ingest_file
+
+    path = tmp_path / "employees.csv"
+    rows = [("U03", "Bakery"), ("U07", "Tills"), ("U09", "Pharmacy"), ("U09", "Tills")]
+    path.write_text("unit_id,period,respondent_id,department,esat\n" + "".join(
+        f"{u},2026-09,{u}-{d}-{i},{d},4\n" for u, d in rows for i in range(6)))
+    result, _ = ingest_file(tiny_duck, path, "employee")
+    assert result.status == "loaded", result.errors
+    manager = _app(user=LOGINS["manager"]).run()
+    assert not manager.exception
+    assert manager.sidebar.multiselect(key="f_department").options == ["Bakery", "Tills"]
+    admin = _app(user=LOGINS["admin"]).run()
+    assert admin.sidebar.multiselect(key="f_department").options == [
+        "Bakery", "Pharmacy", "Tills"]
+
+
 def test_a_manager_is_offered_and_shown_only_their_units(demo_db, oidc):
     at = _app(user=LOGINS["manager"]).run()
     assert not at.exception

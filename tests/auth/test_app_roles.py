@@ -138,7 +138,12 @@ def test_a_manager_is_offered_only_the_departments_of_their_units(tiny_duck, oid
         "Bakery", "Pharmacy", "Tills"]
 
 
-def test_a_manager_is_offered_and_shown_only_their_units(demo_db, oidc):
+@pytest.mark.parametrize("warmed", [False, True], ids=["computed", "after-warm-up"])
+def test_a_manager_is_offered_and_shown_only_their_units(demo_db, oidc, warmed):
+    if warmed:  # the warm-up keeps the whole company's default view: never a manager's
+        from analytics.warmup import warm_up
+
+        assert warm_up(demo_db).kept
     at = _app(user=LOGINS["manager"]).run()
     assert not at.exception
     options = at.sidebar.multiselect(key="f_unit").options

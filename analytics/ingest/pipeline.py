@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,12 +224,11 @@ def _hashed(digest: Any, path: Path) -> str:
         raise IngestError(f"The file '{path.name}' could not be read ({exc}).") from exc
 
 
-def _data_rows(cur: Any, reading=None) -> int:
+def _data_rows(cur: Any, reading: Callable[[], object]) -> int:
     """Run ``reading`` (the read of the file) and count the staged data rows; DuckDB's
     refusal or a file without data rows as the user's message."""
     try:
-        if reading is not None:
-            reading()
+        reading()
         n_rows = staging.raw_count(cur)
     except staging.StagingError as exc:
         raise IngestError(str(exc) if exc.plain or str(exc).startswith("Row ") else

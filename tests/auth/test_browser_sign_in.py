@@ -57,6 +57,8 @@ def test_an_executive_signs_in_and_sees_only_the_dashboards(page, password_serve
     page.goto(password_server)
     wait_for_app(page)
     _sign_in(page, "ceo", "wrong password")
+    # the password hash takes a second or more on a loaded machine: wait for the answer
+    page.get_by_text("Sign-in failed").wait_for(timeout=30_000)
     assert page.get_by_text("Sign-in failed").count() == 1
     _sign_in(page, "ceo", PASSWORD)
     page.wait_for_selector("[data-testid=stMetric]", timeout=30_000)

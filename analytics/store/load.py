@@ -38,7 +38,6 @@ TABLES = {
     "financials": "financials",
 }
 ITEM_TABLES = {"employee": "employee_items", "customer": "customer_items"}
-_DATASET_OF = {table: dataset for dataset, table in TABLES.items()}
 #: the scale (lo, hi) of each item per batch
 ITEM_SCALES = {"employee": "employee_item_scales", "customer": "customer_item_scales"}
 
@@ -298,7 +297,7 @@ def write_batch(
                 {"b": batch_id},
             )
         for old in replace or []:
-            _supersede(cur, old, batch_id, TABLES[meta.dataset])
+            _supersede(cur, old, batch_id, meta.dataset)
         step(0.7, "Refreshing the unit × month summary")
         _refresh(cur, [batch_id, *(replace or [])])
         _bump_version(cur)
@@ -370,7 +369,7 @@ def _source(cur: duckdb.DuckDBPyConnection, name: str, data: pd.DataFrame | str)
     return data
 
 
-def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -> None:
+def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, dataset: str) -> None:
     """Move the unit × months of batch ``new`` out of batch ``old``, into the
     ``*_replaced`` tables (marked ``replaced_by`` = ``new``: a rollback of ``new`` puts
     them back).
@@ -381,7 +380,7 @@ def _supersede(cur: duckdb.DuckDBPyConnection, old: int, new: int, table: str) -
     keys = "(unit_id, period) IN (SELECT unit_id, period FROM batch_scope WHERE batch_id = $n)"
     ids = {"o": old, "n": new}
     # items carry no unit or month: they go with their responses, so before them
-    items = ITEM_TABLES.get(_DATASET_OF[table])
+    table, items = TABLES[dataset], ITEM_TABLES.get(dataset)
     if items:
         rows = f"row_no IN (SELECT row_no FROM {table} WHERE batch_id = $o AND {keys})"
         _move(cur, items, f"{items}_replaced", f"batch_id = $o AND {rows}", ids, "$n")
@@ -418,10 +417,9 @@ def _restore_replaced(cur: duckdb.DuckDBPyConnection, batch_id: int, dataset: st
     (rolling it back restores it in turn). The rolled-back batch's own replaced rows are
     dropped: nothing restores a rolled-back batch.
     """
-    table = TABLES.get(dataset)
-    if table is None or dataset == "units":
+    if dataset == "units":  # units batches are never replaced
         return []
-    items = ITEM_TABLES.get(dataset)
+    table, items = TABLES[dataset], ITEM_TABLES.get(dataset)
     for t in (table, items, "batch_scope"):
         if t:
             cur.execute(f"DELETE FROM {t}_replaced WHERE batch_id = $b", {"b": batch_id})

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,37 @@ class IngestError(Exception):
     """A file that cannot be read or a mapping that cannot be used: the user's message."""
 
 
-def sha256_of(path: str | Path) -> str:
-    """The sha256 of a file, read in chunks."""
+def sha256_of(path: str | Path, stop: threading.Event | None = None) -> str:
+    """The sha256 of a file, read in chunks; ``stop`` set ends it early (CancelledError)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if stop is not None and stop.is_set():
+                raise CancelledError(f"hashing of {path} stopped")
             h.update(chunk)
     return h.hexdigest()
+
+
+class _Hashing:
+    """A file's sha256 computed in a thread while DuckDB reads the file.
+
+    Hashing releases the GIL, so it costs no time beside the read. It is stopped when
+    the upload is given up: a refused file (over the size limit, say a sparse 5 TB
+    one) must not keep a thread hashing it, which would also hold the interpreter's
+    exit (``concurrent.futures`` joins its threads at exit).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._stop = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stool-hash")
+        self._future = pool.submit(sha256_of, path, self._stop)
+        pool.shutdown(wait=False)
+
+    def result(self) -> str:
+        return self._future.result()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 @dataclass
@@ -83,6 +108,8 @@ class Staged:
     digest: Any = field(repr=False, default=None)
 
     def close(self) -> None:
+        if self.digest is not None:
+            self.digest.stop()
         self.cur.close()
         if self.workdir is not None:
             self.workdir.cleanup()
@@ -158,22 +185,19 @@ def stage(con: Any, path: str | Path, dataset: str,
     if dataset not in DATASETS:
         raise IngestError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
     path = Path(path)
-    # hashing releases the GIL: it runs while DuckDB reads the file
-    hashing = ThreadPoolExecutor(max_workers=1)
-    digest = hashing.submit(sha256_of, path)
-    hashing.shutdown(wait=False)
+    digest = _Hashing(path)
     staged = None
     try:
         staged = _stage(con, path, dataset, mapping, file_name, digest, _units(allowed_units),
                         defer and mapping is not None)
         return staged
     finally:
-        if staged is None or staged.file is None:
-            digest.cancel()
+        if staged is None:
+            digest.stop()
 
 
 def _stage(con: Any, path: Path, dataset: str, mapping: Mapping | None,
-           file_name: str | None, digest: Any, allowed: frozenset[str] | None,
+           file_name: str | None, digest: _Hashing, allowed: frozenset[str] | None,
            defer: bool) -> Staged:
     workdir = tempfile.TemporaryDirectory(prefix="stool-ingest-")
     try:
@@ -217,7 +241,7 @@ def _stage(con: Any, path: Path, dataset: str, mapping: Mapping | None,
                   columns, n_rows, sample, mapping, source, workdir, allowed)
 
 
-def _hashed(digest: Any, path: Path) -> str:
+def _hashed(digest: _Hashing, path: Path) -> str:
     try:
         return digest.result()
     except OSError as exc:

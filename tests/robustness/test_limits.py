@@ -14,6 +14,8 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import tomllib
 import zipfile
 
@@ -105,6 +107,19 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(db, tmp_path, monkey
     assert f"The file is {size / MB:.1f} MB; at most 128 MB is accepted" in message
     assert _Counting.total <= MB  # one sniffing sample at most, never the whole file
     record("limit_cases", 1)
+
+
+@pytest.mark.parametrize("size", [128 * MB + 1, 5 * 2**40])
+def test_a_refused_file_is_not_hashed_on_in_the_background(db, tmp_path, size):
+    # the file is hashed in a thread while it is read; a refusal must stop that thread:
+    # a 5 TB sparse file kept one core busy for an hour and held the interpreter's exit
+    # (concurrent.futures joins its threads), which timed out a CI run
+    before = set(threading.enumerate())
+    _refused(db, _sparse(tmp_path / "huge.csv", size))
+    deadline = time.monotonic() + 10
+    while (left := [t for t in threading.enumerate() if t not in before and t.is_alive()]):
+        assert time.monotonic() < deadline, f"still running after the refusal: {left}"
+        time.sleep(0.05)
 
 
 def test_the_command_line_refuses_a_file_over_the_limit(tmp_path):

@@ -51,3 +51,36 @@ def demo_db(demo_db_file, tmp_path, monkeypatch):
     con = connect(path)
     yield con
     con.close()
+
+
+def pytest_unconfigure(config):
+    """No thread may outlive the suite.
+
+    Python joins every non-daemon thread (``concurrent.futures`` ones included) before
+    it exits, so a thread left running would hold the test command after its summary
+    until CI's time limit ends it. One did (a refused upload's file hashed on in the
+    background). Such a thread is named with its stack and the run ends failed now.
+    """
+    import os
+    import threading
+    import time
+    import traceback
+
+    def left() -> list[threading.Thread]:
+        return [t for t in threading.enumerate()
+                if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+
+    deadline = time.monotonic() + 30
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not left():
+        return
+    frames = sys._current_frames()
+    lines = ["threads still running after the tests (they would hold the exit):"]
+    for thread in left():
+        lines.append(f"--- {thread.name}")
+        lines.extend(traceback.format_stack(frames.get(thread.ident))
+                     if thread.ident in frames else ["(no stack)"])
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+    os._exit(pytest.ExitCode.TESTS_FAILED)

@@ -118,7 +118,8 @@ def panel(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataFra
                for n in FIGURES}
     month_ok = _guard(con, months, s, ("period",), cells)[0].set_index("period")
     for n_col in FIGURES:
-        shown = whole["period"].map(~month_ok[n_col]).fillna(False).astype(bool)
+        # a month missing from the guard is not shown (NaN, also when nothing is stored)
+        shown = whole["period"].map(~month_ok[n_col]).eq(True)
         month_n[n_col] = month_n[n_col].where(shown, 0.0)
     out = privacy.shield_breakdown(whole, by, month_n, unsafe, s.min_group_size, FIGURES,
                                    _FLAGS).drop(columns=["suppression", "enps_suppression"])

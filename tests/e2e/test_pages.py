@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, wait_for_app
 
@@ -40,7 +41,10 @@ def test_filter_changes_the_view_and_the_url(page, app_server):
     page.keyboard.press("Escape")
     wait_for_app(page)
     page.wait_for_function("() => location.search.includes('region=North')")
-    assert page.get_by_test_id("stMetricValue").nth(1).inner_text() != before
+    # the URL changes as the rerun starts, the figures when it has drawn: wait for them
+    expect(page.get_by_test_id("stMetricValue").nth(1)).not_to_have_text(before,
+                                                                         timeout=30_000)
+    wait_for_app(page)
     _no_errors(page)
     screenshot(page, "overview_north")
 

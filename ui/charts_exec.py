@@ -17,6 +17,10 @@ from plotly.subplots import make_subplots
 from ui.theme import ALERT, FONT, LEG_COLOURS, LEG_SHORT, NEUTRAL, leg_name
 
 INK = "#333333"
+#: units the balance scatter shows at full bubble size; more shrink them
+CROWD = 60
+#: alerted units the balance scatter names (all are ringed)
+MAX_NAMED = 12
 #: Shown columns of :func:`analytics.views.imbalance_ranking`: (label, format or None).
 RANKING_LABELS: dict[str, tuple[str, str | None]] = {
     "rank": ("Rank", "%d"), "unit_id": ("Unit", None), "unit_name": ("Name", None),
@@ -151,18 +155,29 @@ def balance_scatter(
     profit_metric: str = "gross_margin_pct",
 ) -> go.Figure:
     """ESAT x CSAT bubbles: size = revenue, colour = margin; units with an imbalance alert
-    are ringed and named.
+    are ringed, the ``MAX_NAMED`` most imbalanced of them named. Beyond ``CROWD`` units
+    the bubbles shrink (to 35% at most), so thousands of units stay readable.
 
     ``ranking`` is :func:`analytics.views.imbalance_ranking`. Each point carries
     ``customdata[0]`` = unit_id, so a click (``on_select``) names the unit.
     """
     shown = _escaped(ranking[ranking["esat"].notna() & ranking["csat"].notna()])
     revenue = shown["revenue"].astype(float).fillna(shown["revenue"].median())
-    size = 12 + 30 * np.sqrt(revenue / revenue.max()) if len(shown) and revenue.max() > 0 \
-        else 18
+    # bubbles shrink as units multiply, so a company of thousands stays a cloud of points
+    scale = max(0.35, min(1.0, float(np.sqrt(CROWD / max(len(shown), 1)))))
+    size = scale * (12 + 30 * np.sqrt(revenue / revenue.max())) \
+        if len(shown) and revenue.max() > 0 else 18 * scale
     margin_label = _label("profit", profit_metric)
     target_margin = (targets or {}).get("profit")
     out = shown["alert"].fillna(False).astype(bool)
+    # every alert is ringed; only the most imbalanced are named, so names stay legible
+    named = shown["imbalance"].astype(float).where(out).rank(
+        ascending=False, method="first").le(MAX_NAMED)
+    name_note = (f"red ring = alert ({MAX_NAMED} worst of {int(out.sum())} named)"
+                 if out.sum() > MAX_NAMED else "red ring = imbalance alert")
+    # names point inwards, so those of units at the edges are not cut off
+    middle = (shown["esat"].min() + shown["esat"].max()) / 2 if len(shown) else 0.0
+    text_side = np.where(shown["esat"] < middle, "top right", "top left")
     custom = np.column_stack([
         shown["unit_id"].astype(str), shown["unit_name"].astype(str), shown["profit"],
         shown["revenue"], shown["n_employee"], shown["n_customer"], shown["imbalance"],
@@ -170,14 +185,14 @@ def balance_scatter(
     ]) if len(shown) else None  # fmt: skip
     fig = go.Figure(go.Scatter(
         x=shown["esat"], y=shown["csat"], mode="markers+text",
-        text=shown["unit_name"].where(out, ""), textposition="top center",
+        text=shown["unit_name"].where(named, ""), textposition=text_side,
         textfont={"size": 11, "color": ALERT},
         marker={
             "size": size, "color": shown["profit"], "colorscale": "BrBG",
             "cmid": target_margin if target_margin is not None else None,
             "colorbar": {"title": {"text": margin_label}, "ticksuffix": "%"},
             "line": {"color": np.where(out, ALERT, "white"), "width": np.where(out, 3, 1)},
-            "opacity": 0.9,
+            "opacity": 0.9 if scale == 1.0 else 0.75,
         },
         customdata=custom, name="units",
         hovertemplate=(
@@ -203,8 +218,8 @@ def balance_scatter(
     fig.update_yaxes(title_text="CSAT % (share satisfied)")
     fig.update_layout(clickmode="event+select", dragmode=False)
     return _layout(fig, "Units by ESAT and CSAT", height=480, legend=False,
-                   subtitle="size = revenue · colour = margin % · red ring = imbalance "
-                            "alert · click a bubble to open the unit")
+                   subtitle=f"size = revenue · colour = margin % · {name_note} · click a "
+                            "bubble to open the unit")
 
 
 def imbalance_bar(ranking: pd.DataFrame, threshold: float, top: int = 12) -> go.Figure:

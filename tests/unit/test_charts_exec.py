@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analytics.views import stool_picture
 from ui import charts_exec as charts
@@ -68,6 +69,32 @@ def test_bubbles_carry_the_unit_id_and_ring_the_alerts():
     assert list(trace.marker.line.color) == ["white", ALERT]
     assert list(trace.text) == ["", "Three"]
     assert trace.marker.size[1] > trace.marker.size[0]  # bigger revenue, bigger bubble
+    assert list(trace.textposition) == ["top left", "top right"]  # names point inwards
+    assert "red ring = imbalance alert ·" in fig.layout.title.subtitle.text
+
+
+def test_a_crowd_names_only_the_most_imbalanced_alerts_and_shrinks_the_bubbles():
+    # 200 units, every 5th alerted (40 alerts); unit i's imbalance is i / 100
+    n = 200
+    crowd = pd.DataFrame({
+        "unit_id": [f"U{i}" for i in range(n)], "unit_name": [f"Unit {i}" for i in range(n)],
+        "esat": 60.0, "csat": 70.0, "profit": 30.0, "revenue": 100.0, "n_employee": 20,
+        "n_customer": 100, "imbalance": [i / 100 for i in range(n)], "weakest_leg": "csat",
+        "weakest_leg_label": "CSAT", "out_of_balance": False,
+        "alert": [i % 5 == 0 for i in range(n)],
+    })  # fmt: skip
+    trace = charts.balance_scatter(crowd).data[0]
+    named = [t for t in trace.text if t]
+    # the 12 alerted units with the largest imbalance: 195, 190, ..., 140
+    assert sorted(named) == sorted(f"Unit {i}" for i in range(195, 135, -5))
+    assert list(trace.marker.line.color).count(ALERT) == 40  # every alert still ringed
+    subtitle = charts.balance_scatter(crowd).layout.title.subtitle.text
+    assert "red ring = alert (12 worst of 40 named)" in subtitle
+    # equal revenue: full size 42 px at up to 60 units, sqrt(60 / 200) of it here
+    assert trace.marker.size[0] == pytest.approx(42 * np.sqrt(60 / 200))
+    few = charts.balance_scatter(crowd.head(3)).data[0]
+    assert few.marker.size[0] == pytest.approx(42)
+    assert list(few.text) == ["Unit 0", "", ""]
 
 
 def test_ranking_bar_colours_by_weakest_leg_and_marks_alerts():

@@ -433,8 +433,8 @@ def chain_sentence(
     level = f"{1 - settings.alpha:.0%}"
     text = (
         f"+1 point of {a} goes with {fit['coef']:+.2f} points of {b} {_months(fit['lag'])} "
-        f"({level} CI {fit['ci_low']:+.2f} to {fit['ci_high']:+.2f}; {fit['n_units']} units, "
-        f"{fit['n']} unit-months)."
+        f"({level} CI {fit['ci_low']:+.2f} to {fit['ci_high']:+.2f}; {fit['n_units']:,} units, "
+        f"{fit['n']:,} unit-months)."
     )
     if fit["ci_low"] <= 0 <= fit["ci_high"]:
         text += " The interval includes zero: the data cannot tell this link from none."

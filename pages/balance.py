@@ -39,7 +39,7 @@ known = ranking[ranking["imbalance"].notna()]
 period = ranking["period"].iloc[0] if len(ranking) else ctx.filters.period_to
 threshold = ctx.settings.imbalance_threshold
 complete = int(ranking[["esat", "csat", "profit"]].notna().all(axis=1).sum())
-st.caption(f"{period} · {complete} of {len(ranking)} units have all three legs "
+st.caption(f"{period} · {complete:,} of {len(ranking):,} units have all three legs "
            f"(ESAT needs {ctx.settings.min_group_size}+ responses) · a unit is out of balance "
            f"when its imbalance is {threshold:g} or more")
 
@@ -54,7 +54,7 @@ event = right.plotly_chart(
     key="balance_scatter", on_select="rerun", selection_mode="points", width="stretch")
 hidden = len(ranking) - int((ranking["esat"].notna() & ranking["csat"].notna()).sum())
 if hidden:
-    right.caption(f"{hidden} unit(s) not shown: ESAT needs {ctx.settings.min_group_size}+ "
+    right.caption(f"{hidden:,} unit(s) not shown: ESAT needs {ctx.settings.min_group_size}+ "
                   "responses.")
 points = event["selection"]["points"] if event else []
 if points:

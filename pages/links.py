@@ -35,8 +35,8 @@ for col, (a, b) in zip(columns, LINKS, strict=True):
     fit = chain[f"{a}_to_{b}"]
     if not profile["enough_data"].any():
         n, units = int(profile["n"].iloc[0]), int(profile["n_units"].iloc[0])
-        col.info(f"{LEG_SHORT[a]} → {LEG_SHORT[b]}: not enough data ({n} unit-months in "
-                 f"{units} units leave {max(n - units + 1, 0)} once each unit's own average "
+        col.info(f"{LEG_SHORT[a]} → {LEG_SHORT[b]}: not enough data ({n:,} unit-months in "
+                 f"{units:,} units leave {max(n - units + 1, 0):,} once each unit's own average "
                  f"is taken out; a correlation needs {s.min_corr_n}).")
         continue
     col.plotly_chart(keyed_figure((*ctx.key, a, b), charts.lag_profile_chart, profile,

@@ -22,7 +22,7 @@ now = cached_company(ctx.version, ctx.filters.with_period(period), ctx.settings_
 before = (cached_company(ctx.version, ctx.filters.with_period(previous), ctx.settings_key)
           if previous else None)
 st.caption(f"{period} compared with {previous or 'no earlier month'} · "
-           f"{now['n_units']} units · {now['n_customer'] or 0:,} customer and "
+           f"{now['n_units']:,} units · {now['n_customer'] or 0:,} customer and "
            f"{now['n_employee'] or 0:,} employee responses")
 kpi_row(now, before, ctx.settings)
 

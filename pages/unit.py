@@ -51,8 +51,8 @@ for col, leg in zip(cards[:3], ("esat", "csat", "profit"), strict=True):
     value, z = row[leg], row[f"z_{leg}"]
     col.metric(leg_name(leg, ctx.settings.profit_metric),
                "—" if pd.isna(value) else f"{value:.1f}", border=True)
-    col.caption(("z not available" if pd.isna(z) else f"z = {z:+.2f} against {n_peers} units")
-                + (f" · {row[n_col]:.0f} {who} responses" if n_col and pd.notna(row[n_col])
+    col.caption(("z not available" if pd.isna(z) else f"z = {z:+.2f} against {n_peers:,} units")
+                + (f" · {row[n_col]:,.0f} {who} responses" if n_col and pd.notna(row[n_col])
                    else ""))
 if pd.isna(row["imbalance"]):
     cards[3].metric("Imbalance", "—", border=True)

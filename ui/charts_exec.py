@@ -376,7 +376,7 @@ def lag_profile_chart(
     n = f"{ok['n'].min():,}" if ok["n"].min() == ok["n"].max() else \
         f"{ok['n'].min():,}-{ok['n'].max():,}"
     units = int(ok["n_units"].max()) if len(ok) else 0
-    subtitle = f"r with 95% CI · n = {n} unit-months in {units} units"
+    subtitle = f"r with 95% CI · n = {n} unit-months in {units:,} units"
     return _layout(fig, title, height=340, legend=False, subtitle=subtitle)
 
 

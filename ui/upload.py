@@ -222,7 +222,7 @@ def summary(result: pipeline.Result, report: pipeline.Report, before: pd.DataFra
         message = f"Not loaded: {result.errors[0]['reason'] if result.errors else 'rejected'}"
     else:
         message = (f"Loaded batch #{result.batch_id}: {result.rows_loaded:,} rows loaded, "
-                   f"{result.rows_rejected:,} rejected; {scope.unit_id.nunique()} units, "
+                   f"{result.rows_rejected:,} rejected; {scope.unit_id.nunique():,} units, "
                    f"months {scope.period.min()} to {scope.period.max()}"
                    + (f"; replaced batch(es) {result.replaced}" if result.replaced else "")
                    + ".")

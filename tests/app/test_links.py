@@ -54,7 +54,7 @@ def test_chain_sentences_are_the_chain_estimate(demo_db):
     assert first["lag"] == 2 and second["lag"] == 1  # the demo's planted lags
     assert (f"+1 point of ESAT goes with {first['coef']:+.2f} points of CSAT after 2 months "
             f"(95% CI {first['ci_low']:+.2f} to {first['ci_high']:+.2f}; 40 units, "
-            f"{first['n']} unit-months).") in text
+            f"{first['n']:,} unit-months).") in text
     assert any(t.startswith(f"+1 point of CSAT goes with {second['coef']:+.2f} points of gross "
                             "margin after 1 month") for t in text)
 

@@ -197,6 +197,8 @@ CHAIN = {"esat_to_csat": FIT1, "csat_to_profit": FIT2}
     ({**FIT1, "lag": 0, "ci_low": -0.1}, "+1 point of ESAT goes with +0.50 points of CSAT in "
      "the same month (95% CI -0.10 to +0.70; 10 units, 90 unit-months). The interval includes "
      "zero: the data cannot tell this link from none."),
+    ({**FIT1, "n": 43786, "n_units": 2000}, "+1 point of ESAT goes with +0.50 points of CSAT "
+     "after 2 months (95% CI +0.30 to +0.70; 2,000 units, 43,786 unit-months)."),
     (None, "Not enough data to estimate how ESAT goes with CSAT: the estimate needs at least 8 "
            "units with 3 or more months each."),
 ])  # fmt: skip

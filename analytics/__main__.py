@@ -14,7 +14,7 @@
     python -m analytics users remove USER [--users PATH]
     python -m analytics users list [--json] [--users PATH]
 
-The command line runs as the local admin (analytics.auth.LOCAL): whoever can run it can
+The command line runs as the local admin (analytics.access.auth.LOCAL): whoever can run it can
 already open the database file.
 """
 
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _users_parser(sub) -> None:
-    from analytics.auth import ROLES
+    from analytics.access.auth import ROLES
 
     u = sub.add_parser("users", help="manage password sign-in users (STOOL_AUTH=password)")
     usub = u.add_subparsers(dest="users_command", required=True)
@@ -133,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _demo(con, args) -> int:
-    from analytics import demo
+    from analytics.demo import company as demo
     from analytics.store import queries
 
     if args.if_empty and queries.has_data(con):
         print("The database already holds data; demo not loaded.")
         return EXIT_OK
     if args.scale == "large":
-        from analytics import demo_large as builder
+        from analytics.demo import large as builder
     else:
         builder = demo
     ids = builder.build(con, seed=args.seed,
@@ -151,9 +151,9 @@ def _demo(con, args) -> int:
 
 
 def _warm_up(con) -> None:
-    """Keep the pages' default results for the new data (analytics.warmup), reported on
+    """Keep the pages' default results for the new data (analytics.read.warmup), reported on
     stderr; a failure is reported and never changes the command's outcome."""
-    from analytics import warmup
+    from analytics.read import warmup
 
     try:
         print(warmup.warm_up(con).line(), file=sys.stderr)
@@ -200,7 +200,7 @@ def _ingest(con, args) -> int:
 
 
 def _report(con, args) -> int:
-    from analytics.report import build_report
+    from analytics.read.report import build_report
 
     try:
         report = build_report(con, period=args.period)
@@ -235,7 +235,7 @@ def _rollback(con, args) -> int:
 
 
 def _remove_demo(con, args) -> int:
-    from analytics import demo
+    from analytics.demo import company as demo
 
     print(f"Removed {demo.remove(con)} demo batches.")
     _warm_up(con)
@@ -254,7 +254,7 @@ def _backup(con, args) -> int:
 
 
 def _users(args) -> int:
-    from analytics import auth
+    from analytics.access import auth
 
     auth.require(auth.LOCAL, "manage_users")
     try:
@@ -270,7 +270,7 @@ def _users(args) -> int:
 
 
 def _users_in(args, path: Path) -> int:
-    from analytics import users
+    from analytics.access import users
 
     if args.users_command == "list":
         rows = users.listing(path)

@@ -15,7 +15,8 @@ TARGET = 2.0
 
 
 def main() -> None:
-    from analytics import alerts, balance, chain, data, relationships
+    from analytics.metrics import alerts, balance, chain, relationships
+    from analytics.read import data
     from analytics.store import connect
 
     db = large_db()

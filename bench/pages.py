@@ -5,7 +5,7 @@ aggregate run directly with DuckDB on the same file.
 Cold is the issue's "first run after a load" in a fresh process: ``st.cache_data``,
 ``st.cache_resource`` and the employee-cells memo (``responses.clear_memo``) are cleared
 before each cold run; the results kept per data version on disk beside the database
-(``<db>.kept/``, written by :func:`analytics.warmup.warm_up` right after every load) are
+(``<db>.kept/``, written by :func:`analytics.read.warmup.warm_up` right after every load) are
 NOT cleared, since a load writes them before any page runs. The warm-up's own time (part
 of what a load costs) is measured first: the kept results deleted, then one warm-up,
 median of ``BENCH_REPEAT``. "fresh" is the page's first run in a new Python process that
@@ -122,7 +122,7 @@ def time_warm_up(db: Path) -> tuple[float, str]:
     """Median time of the warm-up after a load (nothing kept before it), and its report."""
     import shutil
 
-    from analytics import warmup
+    from analytics.read import warmup
     from analytics.store import connect, kept
 
     con = connect(db)

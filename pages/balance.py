@@ -5,12 +5,13 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from analytics import views
+from analytics.read import views
 from ui import charts_exec as charts
 from ui.cache_charts import keyed_figure
 from ui.cache_exec import cached_alerts, cached_balance, cached_imbalance_history, column_config
 from ui.components import empty_state, long_table
-from ui.session import cached_kpis, guard
+from ui.reads import cached_kpis
+from ui.session import guard
 
 ctx = guard("Balance")
 st.title("Balance of the three legs")

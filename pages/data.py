@@ -4,8 +4,9 @@ import streamlit as st
 
 from analytics.store.queries import replaced_batches
 from ui import settings_form
-from ui.components import downloads, empty_state
-from ui.session import cached_batches, cached_quality, connection, guard, warm_up_after_change
+from ui.components import downloads, empty_state, warm_up_after_change
+from ui.reads import cached_batches, cached_quality, connection
+from ui.session import guard
 
 ctx = guard("Data")
 st.title("Data and settings")
@@ -34,7 +35,7 @@ with tab_batches:
                               f"{', '.join(f'#{b}' for b in back)} come back." if back
                               else ""))
                 if st.button("Roll back", key="rb_go", type="primary"):
-                    from analytics.auth import require
+                    from analytics.access.auth import require
                     from analytics.store.load import rollback_batch
 
                     require(ctx.user, "rollback")
@@ -49,7 +50,7 @@ with tab_batches:
                                 placeholder="Choose a batch with rejected rows",
                                 key="rej_choice")
             if pick is not None:
-                from ui.session import cached_rejected
+                from ui.reads import cached_rejected
 
                 rows = cached_rejected(ctx.version, int(pick))
                 st.dataframe(rows, hide_index=True, width="stretch")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics import views
+from analytics.read import views
 from ui import cache_exec as cache
 from ui import charts_exec as charts
 from ui.cache_charts import keyed_figure

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from analytics import views
+from analytics.read import views
 from ui import charts, charts_exec
 from ui.cache_charts import figure
 from ui.cache_exec import cached_alerts, cached_period_rows, cached_summary
 from ui.components import alert_list, downloads, empty_state, kpi_row, table_config
-from ui.session import cached_company, cached_kpis, cached_periods, guard
+from ui.reads import cached_company, cached_kpis, cached_periods
+from ui.session import guard
 
 ctx = guard("Overview")
 st.title("The stool at a glance")

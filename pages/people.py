@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from analytics.people import BREAKDOWNS
-from analytics.privacy import suppressed_label
+from analytics.access.privacy import suppressed_label
+from analytics.read.people import BREAKDOWNS
 from ui import cache_people as cp
 from ui import charts_people as charts
 from ui.cache_charts import figure

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from analytics import views
+from analytics.read import views
 from ui import charts_exec as charts
 from ui import unit_voice
 from ui.cache_charts import figure

@@ -4,8 +4,8 @@ import streamlit as st
 
 from analytics.ingest.pipeline import IngestError
 from ui import upload
-from ui.components import table_config
-from ui.session import guard, warm_up_after_change
+from ui.components import table_config, warm_up_after_change
+from ui.session import guard
 
 ctx = guard("Upload")
 st.title("Upload a monthly file")

@@ -30,7 +30,7 @@ def tiny_duck(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def demo_db_file(tmp_path_factory) -> Path:
     """The demo company built once per test session through the upload engine."""
-    from analytics import demo
+    from analytics.demo import company as demo
     from analytics.store import connect
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"

@@ -1,7 +1,7 @@
 """Sign-in for the app: who this session is, the sign-in / no-access pages, the sidebar badge.
 
-The mode comes from analytics.auth.load_config (STOOL_AUTH). The decisions (roles, what
-each may do, lock-out) are all in analytics.auth and analytics.users; this module only
+The mode comes from analytics.access.auth.load_config (STOOL_AUTH). The decisions (roles, what
+each may do, lock-out) are all in analytics.access.auth and analytics.access.users; this module only
 talks to Streamlit.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from analytics import auth, users
-from analytics.auth import User
+from analytics.access import auth, users
+from analytics.access.auth import User
 
 SESSION_KEY = "_auth_user"  # never a widget key: only the server sets it
 FAILED = ("Sign-in failed: wrong user name or password, or too many failed attempts "

@@ -8,123 +8,116 @@ two widgets both pages share: the months choice and the comment tables.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from analytics import customers, people
 from analytics.filters import Filters
-from analytics.settings import Settings
+from analytics.read import customers, people
 from ui.components import downloads
-from ui.session import cached_periods, connection, kept_or
+from ui.reads import cached_periods, reader, result
 
 
-def _settings(settings_key: str) -> Settings:
-    return Settings.from_dict(json.loads(settings_key))
-
-
+@reader("people_selection")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_selection(version: int, filters: Filters, settings_key: str) -> people.Selection:
-    return kept_or(version, "people_selection", (filters, settings_key),
-                   lambda: people.selection(connection(), filters, _settings(settings_key)))
+    return result(version, "people_selection", filters, settings_key)
 
 
+@reader("people_summary")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_summary(version: int, filters: Filters, settings_key: str) -> dict[str, Any]:
-    return kept_or(version, "people_summary", (filters, settings_key),
-                   lambda: people.summary(connection(), filters, _settings(settings_key)))
+    return result(version, "people_summary", filters, settings_key)
 
 
+@reader("people_groups")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_groups(version: int, filters: Filters, settings_key: str,
                   by: str) -> pd.DataFrame:
-    return kept_or(version, "people_groups", (filters, settings_key, by),
-                   lambda: people.by_group(connection(), filters, _settings(settings_key), by))
+    return result(version, "people_groups", filters, settings_key, by)
 
 
+@reader("people_esat_csat")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_esat_csat(version: int, filters: Filters, settings_key: str,
                      by: str) -> pd.DataFrame:
-    return kept_or(version, "people_esat_csat", (filters, settings_key, by),
-                   lambda: people.esat_vs_csat(connection(), filters, _settings(settings_key), by))
+    return result(version, "people_esat_csat", filters, settings_key, by)
 
 
+@reader("people_heatmap")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_heatmap(version: int, filters: Filters, settings_key: str,
                    by: str) -> pd.DataFrame:
-    return kept_or(version, "people_heatmap", (filters, settings_key, by),
-                   lambda: people.item_heatmap(connection(), filters, _settings(settings_key), by))
+    return result(version, "people_heatmap", filters, settings_key, by)
 
 
+@reader("people_enps")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_enps(version: int, filters: Filters, settings_key: str,
                 by: str | None = None) -> pd.DataFrame:
-    return kept_or(version, "people_enps", (filters, settings_key, by),
-                   lambda: people.enps_distribution(connection(), filters,
-                                                    _settings(settings_key), by))
+    return result(version, "people_enps", filters, settings_key, by)
 
 
+@reader("people_drivers")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
-    return kept_or(version, "people_drivers", (filters, settings_key),
-                   lambda: people.drivers(connection(), filters, _settings(settings_key)))
+    return result(version, "people_drivers", filters, settings_key)
 
 
+@reader("people_comments")
 @st.cache_data(show_spinner=False, max_entries=32)
 def people_comments(version: int, filters: Filters, settings_key: str,
                     limit: int = 500) -> dict[str, Any]:
-    return kept_or(version, "people_comments", (filters, settings_key, limit),
-                   lambda: people.comments(connection(), filters, _settings(settings_key), limit))
+    return result(version, "people_comments", filters, settings_key, limit)
 
 
 # Customers: the department filter does not apply, so it is dropped from the cache key.
 
+@reader("customer_summary")
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_summary(version: int, filters: Filters) -> dict[str, Any]:
-    return kept_or(version, "customer_summary", (filters,),
-                   lambda: customers.summary(connection(), filters))
+    return result(version, "customer_summary", filters)
 
 
 def customer_summary(version: int, filters: Filters) -> dict[str, Any]:
     return _customer_summary(version, customers.customer_filters(filters))
 
 
+@reader("customer_trend")
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_trend(version: int, filters: Filters) -> pd.DataFrame:
-    return kept_or(version, "customer_trend", (filters,),
-                   lambda: customers.trend(connection(), filters))
+    return result(version, "customer_trend", filters)
 
 
 def customer_trend(version: int, filters: Filters) -> pd.DataFrame:
     return _customer_trend(version, customers.customer_filters(filters))
 
 
+@reader("customer_drivers")
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
-    return kept_or(version, "customer_drivers", (filters, settings_key),
-                   lambda: customers.drivers(connection(), filters, _settings(settings_key)))
+    return result(version, "customer_drivers", filters, settings_key)
 
 
 def customer_drivers(version: int, filters: Filters, settings_key: str) -> pd.DataFrame:
     return _customer_drivers(version, customers.customer_filters(filters), settings_key)
 
 
+@reader("customer_complaints")
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_complaints(version: int, filters: Filters) -> pd.DataFrame:
-    return kept_or(version, "customer_complaints", (filters,),
-                   lambda: customers.complaints(connection(), filters))
+    return result(version, "customer_complaints", filters)
 
 
 def customer_complaints(version: int, filters: Filters) -> pd.DataFrame:
     return _customer_complaints(version, customers.customer_filters(filters))
 
 
+@reader("customer_comments")
 @st.cache_data(show_spinner=False, max_entries=32)
 def _customer_comments(version: int, filters: Filters, limit: int) -> dict[str, Any]:
-    return kept_or(version, "customer_comments", (filters, limit),
-                   lambda: customers.comments(connection(), filters, limit))
+    return result(version, "customer_comments", filters, limit)
 
 
 def customer_comments(version: int, filters: Filters, limit: int = 1000) -> dict[str, Any]:

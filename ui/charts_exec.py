@@ -1,7 +1,7 @@
 """Charts of the executive pages: DataFrame in, plotly Figure out (no Streamlit here).
 
-The frames are those of :mod:`analytics.views`, :mod:`analytics.balance` and
-:mod:`analytics.relationships`; every chart of a statistic shows its n.
+The frames are those of :mod:`analytics.read.views`, :mod:`analytics.metrics.balance` and
+:mod:`analytics.metrics.relationships`; every chart of a statistic shows its n.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ INK = "#333333"
 CROWD = 60
 #: alerted units the balance scatter names (all are ringed)
 MAX_NAMED = 12
-#: Shown columns of :func:`analytics.views.imbalance_ranking`: (label, format or None).
+#: Shown columns of :func:`analytics.read.views.imbalance_ranking`: (label, format or None).
 RANKING_LABELS: dict[str, tuple[str, str | None]] = {
     "rank": ("Rank", "%d"), "unit_id": ("Unit", None), "unit_name": ("Name", None),
     "imbalance": ("Imbalance", "%.2f"), "weakest_leg_label": ("Weakest leg", None),
@@ -30,7 +30,7 @@ RANKING_LABELS: dict[str, tuple[str, str | None]] = {
     "esat": ("ESAT index", "%.1f"), "csat": ("CSAT %", "%.1f"), "profit": ("Margin %", "%.1f"),
     "n_employee": ("Employee responses", "%d"), "n_customer": ("Customer responses", "%d"),
 }  # fmt: skip
-#: Shown columns of :func:`analytics.views.what_if_units`: (label, number format or None).
+#: Shown columns of :func:`analytics.read.views.what_if_units`: (label, number format or None).
 WHAT_IF_LABELS: dict[str, tuple[str, str | None]] = {
     # the column the table is ranked by comes first, so no one scrolls to find it
     "unit_id": ("Unit", None), "unit_name": ("Name", None),
@@ -97,7 +97,7 @@ def _stool_title(stool: pd.DataFrame, profit_metric: str) -> tuple[str, str]:
 def stool_figure(stool: pd.DataFrame, profit_metric: str = "gross_margin_pct") -> go.Figure:
     """Three legs whose heights are % of target under a seat that tilts toward a short leg.
 
-    ``stool`` is :func:`analytics.views.stool_picture`. The seat is the least-squares
+    ``stool`` is :func:`analytics.read.views.stool_picture`. The seat is the least-squares
     line through the three leg tops, so it is level when the legs are equal; the part
     of a leg missing below its target is drawn as a dashed outline in the alert colour.
     """
@@ -158,7 +158,7 @@ def balance_scatter(
     are ringed, the ``MAX_NAMED`` most imbalanced of them named. Beyond ``CROWD`` units
     the bubbles shrink (to 35% at most), so thousands of units stay readable.
 
-    ``ranking`` is :func:`analytics.views.imbalance_ranking`. Each point carries
+    ``ranking`` is :func:`analytics.read.views.imbalance_ranking`. Each point carries
     ``customdata[0]`` = unit_id, so a click (``on_select``) names the unit.
     """
     shown = _escaped(ranking[ranking["esat"].notna() & ranking["csat"].notna()])
@@ -255,7 +255,7 @@ def imbalance_bar(ranking: pd.DataFrame, threshold: float, top: int = 12) -> go.
 def imbalance_over_time(history: pd.DataFrame, threshold: float) -> go.Figure:
     """Units out of balance per month: alerts (2+ months running) and one-month readings.
 
-    ``history`` is :func:`analytics.alerts.imbalance_history`.
+    ``history`` is :func:`analytics.metrics.alerts.imbalance_history`.
     """
     known = history[history["n_units"] > 0]
     months = _month(known["period"])
@@ -281,7 +281,7 @@ def imbalance_over_time(history: pd.DataFrame, threshold: float) -> go.Figure:
 def unit_control_chart(history: pd.DataFrame, profit_metric: str = "gross_margin_pct") -> go.Figure:
     """One panel per leg: the unit's monthly values, centre line and 3-sigma limits.
 
-    ``history`` is :func:`analytics.views.unit_history`. Points outside the limits are
+    ``history`` is :func:`analytics.read.views.unit_history`. Points outside the limits are
     drawn large in the alert colour.
     """
     legs = ("esat", "csat", "profit")
@@ -345,7 +345,7 @@ def lag_profile_chart(
 ) -> go.Figure:
     """Within-unit r of leg a at t - k with leg b at t, k = 0..6, with 95% CIs.
 
-    ``profile`` is :func:`analytics.relationships.lag_profile`; lags without enough data
+    ``profile`` is :func:`analytics.metrics.relationships.lag_profile`; lags without enough data
     are left out (and named in the title).
     """
     a, b = profile["a"].iloc[0], profile["b"].iloc[0]
@@ -386,7 +386,7 @@ def pair_scatter(
 ) -> go.Figure:  # fmt: skip
     """A pair of legs with its least-squares line; r, CI and n in the title.
 
-    ``points``, ``stats`` are :func:`analytics.views.pair_view`.
+    ``points``, ``stats`` are :func:`analytics.read.views.pair_view`.
     """
     la, lb = _label(a, profit_metric), _label(b, profit_metric)
     within = stats.get("view") != "cross_sectional"
@@ -426,7 +426,7 @@ def pair_scatter(
 def published_context_chart(evidence: pd.DataFrame) -> go.Figure:
     """Published unit-level correlations beside ours, with our 95% CIs and n.
 
-    ``evidence`` is :func:`analytics.views.evidence_table`; rows without enough data are
+    ``evidence`` is :func:`analytics.read.views.evidence_table`; rows without enough data are
     drawn as a note, not a bar.
     """
     pair = (evidence["a"].map(LEG_SHORT) + " – "

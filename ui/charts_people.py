@@ -1,6 +1,6 @@
 """Charts and display tables of the People and Customers pages: DataFrame in, Figure out.
 
-No Streamlit here. Employee figures arrive already protected (analytics.people): a hidden
+No Streamlit here. Employee figures arrive already protected (analytics.read.people): a hidden
 figure is NaN with ``suppressed`` True, and is drawn grey with its reason, never a number.
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.drivers import FIX_FIRST, KEEP_UP, LOW_PRIORITY, MAINTAIN
+from analytics.metrics.drivers import FIX_FIRST, KEEP_UP, LOW_PRIORITY, MAINTAIN
 from ui.charts import _layout
 from ui.theme import ALERT, LEG_COLOURS, NEUTRAL, SUPPRESSED
 

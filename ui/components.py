@@ -7,9 +7,17 @@ import io
 import pandas as pd
 import streamlit as st
 
-from analytics import auth, warmup
-from analytics.exports import neutralise_formulas
+from analytics.access import auth
 from analytics.filters import Filters
+from analytics.read import warmup
+from analytics.read.exports import neutralise_formulas
+from ui.reads import (
+    cached_demo_batches,
+    cached_departments,
+    cached_periods,
+    cached_units,
+    connection,
+)
 
 _KEYS = {"from": "f_from", "to": "f_to", "region": "f_region", "division": "f_division",
          "unit": "f_unit", "department": "f_department"}
@@ -21,7 +29,7 @@ def _init_from_url(periods: list[str]) -> None:
         return
     qp = st.query_params
     if periods:
-        # the selection the warm-up prepares after every load (analytics.warmup)
+        # the selection the warm-up prepares after every load (analytics.read.warmup)
         default = warmup.default_filters(periods)
         st.session_state[_KEYS["from"]] = qp.get("from") if qp.get("from") in periods \
             else default.period_from
@@ -38,8 +46,6 @@ def sidebar_filters(version: int, user: auth.User = auth.LOCAL) -> Filters:
     Only the units ``user`` may read are offered (and their regions and divisions); the
     guard narrows the returned selection to them as well.
     """
-    from ui.session import cached_departments, cached_periods, cached_units
-
     periods = cached_periods(version)
     units = cached_units(version)
     if (scope := auth.allowed_units(user)) is not None:
@@ -99,8 +105,6 @@ def _write_url(f: Filters, periods: list[str]) -> None:
 
 def demo_notice(version: int, user: auth.User = auth.LOCAL) -> None:
     """Say clearly that the dashboard shows demo data, and offer (admins) to remove it."""
-    from ui.session import cached_demo_batches, connection, warm_up_after_change
-
     if not cached_demo_batches(version):
         return
     with st.sidebar:
@@ -110,7 +114,7 @@ def demo_notice(version: int, user: auth.User = auth.LOCAL) -> None:
         if not auth.can(user, "remove_demo"):
             return
         if st.button("Remove demo data", key="remove_demo", type="secondary"):
-            from analytics import demo
+            from analytics.demo import company as demo
 
             auth.require(user, "remove_demo")
             with st.spinner("Removing demo data…"):
@@ -213,8 +217,8 @@ def _fmt(value, unit: str = "") -> str:
 
 def kpi_row(now: dict, before: dict | None, settings) -> None:
     """The three legs (and eNPS, NPS, complaint rate) as cards with the monthly change."""
-    from analytics.change import kpi_changes
-    from analytics.privacy import suppressed_label
+    from analytics.access.privacy import suppressed_label
+    from analytics.metrics.change import kpi_changes
     from ui.theme import leg_name
 
     changes = {}
@@ -281,3 +285,23 @@ def alert_list(alerts: pd.DataFrame, panel: pd.DataFrame, limit: int = 8) -> Non
             open_unit(row.unit_id)
     if len(alerts) > limit:
         st.caption(f"… and {len(alerts) - limit} more on the Balance and Unit pages.")
+
+
+def warm_up_after_change() -> None:
+    """After a load, rollback or settings change: keep the default selection's results
+    for the new data version (progress shown), so the next page run reads them.
+
+    A failure is logged and shown as a note: the change itself is already committed and
+    the pages then compute as before.
+    """
+    bar = st.progress(0.0, text="Preparing the pages for the new data…")
+    try:
+        done = warmup.warm_up(connection(), progress=lambda f, t: bar.progress(f, text=t))
+    except Exception:  # noqa: BLE001 - never undo or fail the change over a shortcut
+        warmup.log.warning("warm-up failed", exc_info=True)
+        bar.empty()
+        st.caption("The pages will compute their figures on first view (preparing them "
+                   "failed; see the log).")
+        return
+    bar.empty()
+    warmup.log.info(done.line())

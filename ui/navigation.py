@@ -1,6 +1,6 @@
 """The page list, shared by app.py and by pages that Streamlit runs directly.
 
-The list depends on the signed-in user's role (analytics.auth): a page left out of
+The list depends on the signed-in user's role (analytics.access.auth): a page left out of
 st.navigation cannot be reached by URL, and the guard of every page checks again
 (``allowed``), because the legacy router can run a page file without this list.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics import auth
-from analytics.auth import User
+from analytics.access import auth
+from analytics.access.auth import User
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 # (section, file, title, icon); a page whose file is missing is left out
@@ -27,7 +27,7 @@ LAYOUT = [
     ("Data", "upload.py", "Upload", ":material/upload:"),
     ("Data", "data.py", "Batches & settings", ":material/database:"),
 ]
-# the action (analytics.auth.ACTIONS) a page needs; a page not named here is a dashboard
+# the action (analytics.access.auth.ACTIONS) a page needs; a page not named here is a dashboard
 PAGE_ACTIONS = {"people.py": "view_people", "customers.py": "view_people",
                 "upload.py": "upload", "data.py": "view_batches"}
 FILE_BY_TITLE = {title: file for _s, file, title, _i in LAYOUT}

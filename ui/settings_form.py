@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import auth
+from analytics.access import auth
 from analytics.settings import Settings
 from analytics.store import queries
 
@@ -53,7 +53,7 @@ def render(ctx) -> None:
             auth.require(ctx.user, "change_settings")
             queries.write_settings(ctx.con, values)
             st.cache_data.clear()
-            from ui.session import warm_up_after_change
+            from ui.components import warm_up_after_change
 
             warm_up_after_change()
             st.success("Settings saved.")

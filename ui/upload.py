@@ -8,11 +8,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import auth
+from analytics.access import auth
 from analytics.filters import Filters
-from analytics.ingest import pipeline
+from analytics.ingest import pipeline, saved
 from analytics.ingest.mapping import Mapping
-from analytics.store import mappings as saved
 from analytics.store.validate import COLUMN_TYPES, REQUIRED
 
 DATASET_LABELS = {"employee": "Employee survey", "customer": "Customer survey",
@@ -189,7 +188,7 @@ def show_report(staged: pipeline.Staged, report: pipeline.Report,
 def legs_for(con, scope: pd.DataFrame, settings,
              user: auth.User = auth.LOCAL) -> pd.DataFrame:
     """The three legs of the unit × months an upload covers (for before/after)."""
-    from analytics import data
+    from analytics.read import data
 
     if scope.empty:
         return pd.DataFrame()

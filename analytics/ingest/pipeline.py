@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from analytics.ingest import likert, read
+from analytics.ingest import saved as saved_mappings
 from analytics.ingest.mapping import Mapping, missing_required, suggest_mapping
-from analytics.store import mappings as saved_mappings
 from analytics.store import staging
 from analytics.store.connection import db_path
 from analytics.store.load import (

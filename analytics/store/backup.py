@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.store.connection import _CONFIG, WRITE_LOCK
+from analytics.store.connection import _CONFIG
+from analytics.store.transactions import WRITE_LOCK
 
 
 def export(con: duckdb.DuckDBPyConnection, folder: str | Path) -> Path:

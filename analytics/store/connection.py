@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from analytics.store.schema import migrate as _migrate
+from analytics.store.transactions import WRITE_LOCK, transaction
+
+__all__ = ["WRITE_LOCK", "connect", "db_path", "transaction"]
 
 DEFAULT_DB = Path("data/stool.duckdb")
 
@@ -43,11 +45,6 @@ def _config() -> dict[str, object]:
             config[name] = value
     return config
 
-#: DuckDB allows one writer transaction at a time per database; loads from several
-#: sessions queue here instead of failing with a write-write conflict.
-WRITE_LOCK = threading.RLock()
-
-
 def db_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The database file: ``path``, else ``$STOOL_DB``, else ``data/stool.duckdb``."""
     if path:
@@ -73,33 +70,5 @@ def connect(
         p.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(p), read_only=read_only, config=_config())
     if migrate and not read_only:
-        from analytics.store.schema import migrate as _migrate
-
         _migrate(con)
     return con
-
-
-@contextmanager
-def transaction(
-    con: duckdb.DuckDBPyConnection, *, new_cursor: bool = True
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A write transaction on its own cursor, serialised by the process write lock.
-
-    With ``new_cursor=False`` the transaction runs on ``con`` itself, so it sees the
-    temp tables a staged upload built there. The rollback sits in ``finally`` rather
-    than ``except Exception`` because Streamlit stops a script with a BaseException,
-    which must not leave a transaction open.
-    """
-    with WRITE_LOCK:
-        cur = con.cursor() if new_cursor else con
-        cur.execute("BEGIN TRANSACTION")
-        committed = False
-        try:
-            yield cur
-            cur.execute("COMMIT")
-            committed = True
-        finally:
-            if not committed:
-                cur.execute("ROLLBACK")
-            if new_cursor:
-                cur.close()

@@ -1,7 +1,7 @@
 """Results kept per data version, across process restarts (the warm-up's store).
 
 Expensive analytics of a selection (alerts, chain estimate, relationships, ...) are
-written once per version of the data, right after a load (:mod:`analytics.warmup`), so
+written once per version of the data, right after a load (:mod:`analytics.read.warmup`), so
 the first page run after a load, even in a fresh process, reads them instead of
 recomputing. They live beside the database file, in ``<file>.kept/<stamp>/``:
 

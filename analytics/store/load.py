@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from analytics.store.connection import transaction
+from analytics.store.transactions import transaction
 from analytics.store.validate import ID_COLUMN
 
 DATASETS = ("units", "employee", "customer", "financials")

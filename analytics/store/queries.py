@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from analytics.filters import ALL, Filters
+from analytics.store.transactions import transaction
 
 GROUP_COLUMNS = {"region", "division", "unit_id", "period"}
 
@@ -221,8 +222,6 @@ def read_settings(con: duckdb.DuckDBPyConnection) -> dict:
 
 def write_settings(con: duckdb.DuckDBPyConnection, values: dict) -> None:
     """Store settings overrides."""
-    from analytics.store.connection import transaction
-
     with transaction(con) as cur:
         cur.execute("DELETE FROM meta WHERE key = 'settings'")
         cur.execute("INSERT INTO meta VALUES ('settings', $v)", {"v": json.dumps(values)})

@@ -113,7 +113,7 @@ def employee_groups(
     return _employee_groups(con, filters, by)
 
 
-#: the privacy layer's cells (analytics.privacy.CELL_KEYS): every read of a page asks
+#: the privacy layer's cells (analytics.access.privacy.CELL_KEYS): every read of a page asks
 #: for them over its months, so they are worked out once per database and data version
 CELL_KEYS: tuple[str, ...] = ("unit_id", "period", "department")
 _MEMO: dict[str, tuple[str, pd.DataFrame, dict[str, np.ndarray]]] = {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
+from analytics.store.transactions import transaction
+
 # Each migration is a list of statements; the position + 1 is the version it brings the
 # database to. Never edit a released migration: append a new one.
 MIGRATIONS: list[list[str]] = [
@@ -130,8 +132,6 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the database to ``SCHEMA_VERSION``, each migration in its own transaction."""
-    from analytics.store.connection import transaction
-
     cur = con.cursor()
     cur.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from analytics import demo
+from analytics.demo import company as demo
 from analytics.ingest.mapping import Mapping
 from analytics.ingest.pipeline import ingest_file
 

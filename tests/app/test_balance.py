@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import data, views
-from analytics.balance import balance, legs_frame
 from analytics.filters import Filters
+from analytics.metrics.balance import balance, legs_frame
+from analytics.read import data, views
 from tests.app.exec_fixtures import thin_db  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import customers
 from analytics.filters import Filters
+from analytics.read import customers
 
 ROOT = Path(__file__).resolve().parents[2]
 LATEST = "2026-10"

@@ -9,7 +9,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from analytics import alerts, balance, chain, customers, data, people, relationships, views, warmup
+from analytics.metrics import alerts, balance, chain, relationships
+from analytics.read import customers, data, people, views, warmup
 from analytics.store import kept, queries
 from ui import components
 

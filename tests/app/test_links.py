@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import data
-from analytics.balance import legs_frame
-from analytics.chain import chain_estimate, what_if
 from analytics.filters import Filters
-from analytics.relationships import cross_sectional, lag_profile
+from analytics.metrics.balance import legs_frame
+from analytics.metrics.chain import chain_estimate, what_if
+from analytics.metrics.relationships import cross_sectional, lag_profile
+from analytics.read import data
 from tests.app.exec_fixtures import thin_db  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import data
 from analytics.filters import Filters
+from analytics.read import data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,8 +66,8 @@ def test_url_filters_restore_a_shared_view(demo_db, region):
 
 
 def test_summary_and_alerts_follow_the_analytics(demo_db):
-    from analytics import alerts
-    from analytics.summary import plain_summary
+    from analytics.metrics import alerts
+    from analytics.read.summary import plain_summary
 
     at = _app().run()
     panel = data.panel(demo_db)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import people
+from analytics.access.privacy import suppressed_label
 from analytics.filters import Filters
-from analytics.privacy import suppressed_label
+from analytics.read import people
 
 ROOT = Path(__file__).resolve().parents[2]
 LATEST = "2026-10"

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import data
-from analytics.alerts import all_alerts, control_alerts
-from analytics.balance import balance, legs_frame
 from analytics.filters import Filters
+from analytics.metrics.alerts import all_alerts, control_alerts
+from analytics.metrics.balance import balance, legs_frame
+from analytics.read import data
 from tests.app.exec_fixtures import thin_db  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,8 +122,8 @@ def test_unit_drivers_and_comments_follow_the_analytics(demo_db):
     """The unit's own drivers and comments, with the confidentiality rules of People."""
     from dataclasses import replace
 
-    from analytics import people
     from analytics.filters import Filters
+    from analytics.read import people
     from analytics.settings import DEFAULT
 
     at = _page()

@@ -10,8 +10,9 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from analytics import data, users
+from analytics.access import users
 from analytics.filters import Filters
+from analytics.read import data
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = {"overview.py", "balance.py", "unit.py", "links.py", "people.py", "customers.py"}
@@ -141,7 +142,7 @@ def test_a_manager_is_offered_only_the_departments_of_their_units(tiny_duck, oid
 @pytest.mark.parametrize("warmed", [False, True], ids=["computed", "after-warm-up"])
 def test_a_manager_is_offered_and_shown_only_their_units(demo_db, oidc, warmed):
     if warmed:  # the warm-up keeps the whole company's default view: never a manager's
-        from analytics.warmup import warm_up
+        from analytics.read.warmup import warm_up
 
         assert warm_up(demo_db).kept
     at = _app(user=LOGINS["manager"]).run()

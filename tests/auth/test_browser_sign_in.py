@@ -11,7 +11,7 @@ import shutil
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import users
+from analytics.access import users
 from tests.e2e.conftest import streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.e2e

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from analytics import auth
-from analytics.auth import PermissionDenied, User
+from analytics.access import auth
+from analytics.access.auth import PermissionDenied, User
 from analytics.filters import NO_UNIT, Filters
 
 EXEC, HR, ADMIN = User("e", "executive"), User("h", "hr"), User("a", "admin")
@@ -100,7 +100,7 @@ def test_a_manager_without_units_sees_nothing():
 
 
 def test_scoped_filters_read_only_the_managers_units(demo_db):
-    from analytics import data
+    from analytics.read import data
 
     units = ("U01", "U02")
     panel = data.panel(demo_db, auth.scope_filters(User("m", "manager", units), Filters()))

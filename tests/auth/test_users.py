@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import users
 from analytics.__main__ import main
-from analytics.auth import User
+from analytics.access import users
+from analytics.access.auth import User
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"

@@ -2,7 +2,7 @@
 
 As in the app: one connection per process (ui/session.py ``connection()``), every
 thread works through its own cursors (the pipeline stages on ``con.cursor()``, the
-reads of ``analytics.data`` take one per query), and writes queue on the process
+reads of ``analytics.read.data`` take one per query), and writes queue on the process
 ``WRITE_LOCK`` (analytics/store/connection.py).
 """
 
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import data
 from analytics.ingest import pipeline
 from analytics.ingest.pipeline import ingest_file
+from analytics.read import data
 from analytics.store import queries
 from tests.robustness._counts import record
 from tests.robustness._loader import seeded_db

@@ -11,8 +11,8 @@ from itertools import combinations
 
 import pandas as pd
 
-from analytics import data, people
 from analytics.filters import Filters
+from analytics.read import data, people
 from tests.security.checker import Figure, Notebook, Truth
 from tests.security.conftest import DEPARTMENTS, MONTHS, UNITS
 

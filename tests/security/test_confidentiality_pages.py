@@ -199,7 +199,7 @@ def test_pages_checked_cover_every_page_but_uploads_and_admin():
 
 def test_the_page_check_catches_an_unprotected_read(small_db, downloads, monkeypatch):
     """With the panel read unprotected, the Overview's unit table gives U6 (4) away."""
-    from analytics import data
+    from analytics.read import data
     from analytics.store import queries
 
     monkeypatch.setattr(data, "panel", lambda con, f, s: queries.panel(

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import report
 from analytics.filters import Filters
+from analytics.read import report
 from tests.security import browse
 from tests.security.checker import Figure, Notebook, Truth, violations
 from tests.security.conftest import MIN_COMMENTS, MIN_N, MONTHS, UNITS, employee_frame, save_counts

@@ -8,7 +8,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from analytics import privacy
+from analytics.access import privacy
 from analytics.filters import Filters
 from analytics.store import queries, responses
 from analytics.store.load import rollback_batch

@@ -1,4 +1,4 @@
-"""Results kept per data version (analytics.store.kept, analytics.warmup): exact round
+"""Results kept per data version (analytics.store.kept, analytics.read.warmup): exact round
 trips, the same numbers as a fresh computation, never another version's results."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from analytics import warmup
+from analytics.read import warmup
 from analytics.store import connect, kept, queries
 from analytics.store.load import rollback_batch
 

@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.alerts import (
+from analytics.metrics.alerts import (
     ALERT_COLUMNS,
     all_alerts,
     control_alerts,
     divergence_alerts,
     imbalance_alerts,
 )
-from analytics.balance import balance, legs_frame
+from analytics.metrics.balance import balance, legs_frame
 from analytics.settings import DEFAULT, LEGS, Settings
 
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.balance import balance, company_balance, legs_frame, month_number
+from analytics.metrics.balance import balance, company_balance, legs_frame, month_number
 from analytics.settings import DEFAULT, Settings
 
 

@@ -9,7 +9,7 @@ import plotly.io as pio
 import pytest
 import streamlit as st
 
-from analytics.views import stool_picture
+from analytics.read.views import stool_picture
 from ui import cache_charts
 from ui import charts_exec as charts
 

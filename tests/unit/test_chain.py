@@ -1,4 +1,4 @@
-"""analytics.chain against statsmodels' dummy-variable regression and planted lags."""
+"""analytics.metrics.chain against statsmodels' dummy-variable regression and planted lags."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from analytics.chain import FIT_KEYS, chain_estimate, panel_fe, what_if
-from analytics.relationships import lag_pairs
+from analytics.metrics.chain import FIT_KEYS, chain_estimate, panel_fe, what_if
+from analytics.metrics.relationships import lag_pairs
 from analytics.settings import DEFAULT
 
 Z975 = 1.959963984540054  # standard normal 97.5% quantile

@@ -1,4 +1,4 @@
-"""analytics.change against hand-computed tests and scipy on raw samples."""
+"""analytics.metrics.change against hand-computed tests and scipy on raw samples."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.change import (
+from analytics.metrics.change import (
     COLUMNS,
     KPI_TESTS,
     kpi_changes,

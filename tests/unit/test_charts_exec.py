@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.views import stool_picture
+from analytics.read.views import stool_picture
 from ui import charts_exec as charts
 from ui.theme import ALERT
 

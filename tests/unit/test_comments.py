@@ -1,4 +1,4 @@
-"""Comments (analytics.comments): VADER sentiment, keyword themes, confidentiality."""
+"""Comments (analytics.metrics.comments): VADER sentiment, keyword themes, confidentiality."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from analytics import comments
+from analytics.metrics import comments
 
 
 class _Fixed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics import demo
+from analytics.demo import company as demo
 
 
 def test_same_seed_same_company():
@@ -30,7 +30,8 @@ def test_size_and_shape():
 
 def test_planted_chain_is_visible_in_the_summary(demo_db):
     """Within units, ESAT leads CSAT by two months: the lag-2 correlation is the largest."""
-    from analytics import balance, data, relationships
+    from analytics.metrics import balance, relationships
+    from analytics.read import data
 
     legs = balance.legs_frame(data.panel(demo_db))
     profile = relationships.lag_profile(legs, "esat", "csat", max_lag=6)
@@ -41,7 +42,8 @@ def test_planted_chain_is_visible_in_the_summary(demo_db):
 
 @pytest.mark.parametrize("planted", demo.PLANTED, ids=lambda p: p.unit_id)
 def test_planted_units_raise_their_alerts(demo_db, planted):
-    from analytics import alerts, data
+    from analytics.metrics import alerts
+    from analytics.read import data
 
     found = alerts.all_alerts(data.panel(demo_db))
     mine = found[(found.unit_id == planted.unit_id) & (found.kind == planted.expected_alert)]

@@ -1,4 +1,4 @@
-"""Importance × performance (analytics.drivers) against hand-made cases and scipy."""
+"""Importance × performance (analytics.metrics.drivers) against hand-made cases and scipy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.drivers import (
+from analytics.metrics.drivers import (
     FIX_FIRST,
     KEEP_UP,
     LOW_PRIORITY,

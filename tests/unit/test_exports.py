@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics.exports import neutralise_formulas
+from analytics.read.exports import neutralise_formulas
 
 
 @pytest.mark.parametrize(("cell", "expected"), [

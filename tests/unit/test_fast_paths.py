@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.alerts import imbalance_alert_counts, imbalance_alerts
-from analytics.balance import balance
+from analytics.metrics.alerts import imbalance_alert_counts, imbalance_alerts
+from analytics.metrics.balance import balance
 from analytics.settings import DEFAULT
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
@@ -74,7 +74,7 @@ def test_alert_counts_hand_worked():
 
 
 def test_proportion_changes_equal_the_scalar_test_row_by_row():
-    from analytics.change import proportion_change, proportion_changes
+    from analytics.metrics.change import proportion_change, proportion_changes
 
     rng = np.random.default_rng(7)
     n1, n2 = rng.integers(1, 400, 300), rng.integers(1, 400, 300)
@@ -92,7 +92,7 @@ def test_proportion_changes_equal_the_scalar_test_row_by_row():
 
 
 def test_mean_changes_equal_the_scalar_test_row_by_row():
-    from analytics.change import mean_change, mean_changes
+    from analytics.metrics.change import mean_change, mean_changes
 
     rng = np.random.default_rng(8)
     m1, m2 = rng.normal(60, 10, 200), rng.normal(60, 10, 200)

@@ -1,4 +1,4 @@
-"""Property tests of metrics.md §7 through analytics.people, on random small companies.
+"""Property tests of metrics.md §7 through analytics.read.people, on random small companies.
 
 For random head counts per unit × department (many of them below the threshold), no
 employee figure returned belongs to a group below ``min_group_size``, and none can be
@@ -15,8 +15,8 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from analytics import people
 from analytics.filters import Filters
+from analytics.read import people
 from analytics.settings import Settings
 from analytics.store import connect
 from analytics.store.load import BatchMeta, write_batch

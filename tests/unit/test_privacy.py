@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.privacy import (
+from analytics.access.privacy import (
     check_min_group_size,
     complementary_suppress,
     difference_guard,

@@ -1,4 +1,4 @@
-"""analytics.relationships against scipy, statsmodels and hand-built expectations."""
+"""analytics.metrics.relationships against scipy, statsmodels and hand-built expectations."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from analytics.relationships import (
+from analytics.metrics.relationships import (
     COLUMNS,
     correlate,
     correlation_from_r,

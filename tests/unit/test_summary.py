@@ -1,4 +1,4 @@
-"""analytics.summary on hand-made panels: the counts, tests and sentences it writes."""
+"""analytics.read.summary on hand-made panels: the counts, tests and sentences it writes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from analytics.read.summary import plain_summary, previous_month, region_changes, unit_changes
 from analytics.settings import DEFAULT, Settings
-from analytics.summary import plain_summary, previous_month, region_changes, unit_changes
 
 JAN, FEB = "2024-01", "2024-02"
 

@@ -1,4 +1,4 @@
-"""analytics.views on hand-made frames, against hand-computed values and scipy."""
+"""analytics.read.views on hand-made frames, against hand-computed values and scipy."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.alerts import control_alerts, imbalance_history
-from analytics.balance import balance
-from analytics.chain import what_if
-from analytics.relationships import relationships
-from analytics.settings import DEFAULT, Settings
-from analytics.views import (
+from analytics.metrics.alerts import control_alerts, imbalance_history
+from analytics.metrics.balance import balance
+from analytics.metrics.chain import what_if
+from analytics.metrics.relationships import relationships
+from analytics.read.views import (
     HISTORY_COLUMNS,
     RANKING_COLUMNS,
     WHAT_IF_COLUMNS,
@@ -28,6 +27,7 @@ from analytics.views import (
     what_if_sentence,
     what_if_units,
 )
+from analytics.settings import DEFAULT, Settings
 
 D2 = 2 / math.sqrt(math.pi)
 MONTHS = [f"2024-{m:02d}" for m in range(1, 9)]

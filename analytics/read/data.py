@@ -6,14 +6,14 @@ report can obtain an employee figure for a group below ``min_group_size``:
 - a group (a selection, a month, a unit-month, a region) with fewer respondents shows no
   employee figure and no count;
 - a group that another view would give away by subtraction is refused too
-  (:func:`analytics.privacy.difference_guard`, the rule People follows): a month, a unit
+  (:func:`analytics.access.privacy.difference_guard`, the rule People follows): a month, a unit
   or a dropped filter that differs by 1 to ``min_n - 1`` respondents;
 - rows shown beside their total (units of a month, months of a range) are protected by
   complementary suppression.
 
 The department filter does not apply here: these reads describe whole units (customers
 and margins have no department), so ``filters.departments`` is dropped explicitly, and
-the People page (:mod:`analytics.people`) is where employee figures are cut by department.
+the People page (:mod:`analytics.read.people`) is where employee figures are cut by department.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics import privacy
+from analytics.access import privacy
 from analytics.filters import ALL, Filters
 from analytics.settings import DEFAULT, Settings
 from analytics.store import queries, responses
@@ -64,7 +64,7 @@ def _cells(con: Any, f: Filters) -> tuple[pd.DataFrame, frozenset[str] | None]:
 
 def _guard(con: Any, f: Filters, s: Settings, by: tuple[str, ...], cells=None
            ) -> tuple[pd.DataFrame, tuple[str, str] | None]:
-    """:func:`analytics.privacy.difference_guard` for the rows of ``by`` in ``f``."""
+    """:func:`analytics.access.privacy.difference_guard` for the rows of ``by`` in ``f``."""
     cells, units = cells or _cells(con, f)
     return privacy.difference_guard(cells, list(FIGURES), s.min_group_size, units=units,
                                     by=by)
@@ -134,7 +134,7 @@ def kpis(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
     """Pooled KPIs of a selection (per group of ``by``), small employee groups suppressed.
 
     A row is hidden when it has fewer than ``min_group_size`` respondents or another view
-    would give it away (:func:`analytics.privacy.difference_guard`). Groups that are the
+    would give it away (:func:`analytics.access.privacy.difference_guard`). Groups that are the
     children of a shown total (months of a range, regions of the company, units of a
     region) are protected by complementary suppression too.
     """

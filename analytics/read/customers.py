@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from analytics import comments as text
-from analytics import drivers as drv
 from analytics.filters import ALL, Filters
+from analytics.metrics import comments as text
+from analytics.metrics import drivers as drv
 from analytics.settings import DEFAULT, Settings
 from analytics.store import queries, responses
 
@@ -62,7 +62,7 @@ def trend(con: Any, filters: Filters = ALL, by: str = "period") -> pd.DataFrame:
 def drivers(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataFrame:
     """Customer items (courtesy, speed, quality, ...) against CSAT: importance × performance.
 
-    Columns as :func:`analytics.drivers.importance_performance`.
+    Columns as :func:`analytics.metrics.drivers.importance_performance`.
     """
     items = responses.item_correlations(con, "customer", customer_filters(filters))
     return drv.importance_performance(items, min_n=s.min_corr_n, alpha=s.alpha)
@@ -97,7 +97,7 @@ def comments(con: Any, filters: Filters = ALL, limit: int = 1000) -> dict[str, A
     -------
     dict
         ``shown`` (True when there is any comment), ``message`` and the frames of
-        :func:`analytics.comments.analyse`; at most ``limit`` comments, latest months
+        :func:`analytics.metrics.comments.analyse`; at most ``limit`` comments, latest months
         first, are read.
     """
     frame = responses.comments(con, "customer", customer_filters(filters), (), limit)

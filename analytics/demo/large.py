@@ -1,6 +1,6 @@
 """The demo company at enterprise scale: 2,000 units, 60 months, about 10M customer answers.
 
-The same planted structure as :mod:`analytics.demo` (the chain, the unit effects, the
+The same planted structure as :mod:`analytics.demo.company` (the chain, the unit effects, the
 out-of-balance units U07, U19 and U33), generated and loaded a block of months at a time
 so memory stays bounded: each block is written as a canonical CSV file per dataset and
 ingested through the upload engine, marked as demo data.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analytics import demo
+from analytics.demo import company as demo
 
 N_UNITS = 2000
 N_MONTHS = 60

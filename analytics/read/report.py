@@ -7,8 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from analytics import alerts, balance, chain, data, relationships
 from analytics.filters import ALL
+from analytics.metrics import alerts, balance, chain, relationships
+from analytics.read import data
 from analytics.settings import Settings
 from analytics.store import queries
 

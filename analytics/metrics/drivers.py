@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.relationships import correlation_from_r
+from analytics.metrics.relationships import correlation_from_r
 from analytics.settings import DEFAULT
 
 FIX_FIRST, KEEP_UP, MAINTAIN, LOW_PRIORITY = "fix first", "keep up", "maintain", "low priority"
@@ -75,7 +75,7 @@ def importance_performance(
 
         - ``item``, ``n``
         - ``r``, ``ci_low``, ``ci_high``, ``p``: Pearson r, its Fisher-z interval and
-          two-sided p (:func:`analytics.relationships.correlation_from_r`)
+          two-sided p (:func:`analytics.metrics.relationships.correlation_from_r`)
         - ``rho``, ``rho_p``: Spearman's rho and its p (NaN without a rho column)
         - ``significant``: bool, ``p < alpha``
         - ``enough_data``: bool, ``n >= min_n`` and r defined; when False every

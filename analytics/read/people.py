@@ -8,13 +8,13 @@ download can obtain an employee figure of a group below ``Settings.min_group_siz
 2. **Minimum difference.** A filter that leaves out a small group gives it away by
    comparison with the view without it (all departments minus "all but Admin" is Admin;
    months July to September minus August to September is July; region South minus units
-   U4 and U5 is U6). :func:`analytics.privacy.difference_guard` refuses a selection (or a
+   U4 and U5 is U6). :func:`analytics.access.privacy.difference_guard` refuses a selection (or a
    breakdown row) when one of its months, units (under an org filter) or departments
    (under a department filter) holds 1 to ``min_n - 1`` respondents, or when dropping its
    org and/or department filters adds 1 to ``min_n - 1``, as employee-survey tools do.
 3. **Breakdowns** (by department, unit, region, division or month) are children of the
    selection total shown beside them: small rows are hidden, then
-   :func:`analytics.privacy.complementary_suppress` hides a sibling so no hidden row is
+   :func:`analytics.access.privacy.complementary_suppress` hides a sibling so no hidden row is
    the total minus the shown rows, and a last pass hides the next-smallest sibling while
    the hidden rows *together* hold 1 to ``min_n - 1`` respondents (rows of 1 and 2
    answers are a group of 3 to the subtracting reader).
@@ -35,10 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics import comments as text
-from analytics import drivers as drv
-from analytics.filters import ALL, Filters
-from analytics.privacy import (
+from analytics.access.privacy import (
     CELL_KEYS,
     NOT_GIVEN,
     difference_guard,
@@ -46,6 +43,9 @@ from analytics.privacy import (
     shield_breakdown,
     suppressed_label,
 )
+from analytics.filters import ALL, Filters
+from analytics.metrics import comments as text
+from analytics.metrics import drivers as drv
 from analytics.settings import DEFAULT, Settings
 from analytics.store import queries, responses
 
@@ -90,7 +90,7 @@ def _groups(con: Any) -> Reader:
 
 def _cells(con: Any, read: Reader, filters: Filters, by: tuple[str, ...]) -> pd.DataFrame:
     """Counts per unit, month and department over the selection's months, every unit and
-    department (what :func:`analytics.privacy.difference_guard` compares against)."""
+    department (what :func:`analytics.access.privacy.difference_guard` compares against)."""
     months = Filters(period_from=filters.period_from, period_to=filters.period_to)
     cells = read(months, CELL_KEYS)
     if any(k in ("region", "division") for k in by):
@@ -104,7 +104,7 @@ def _differences(con: Any, read: Reader, filters: Filters, by: tuple[str, ...],
                  ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, str] | None]:
     """Rows of ``read(filters, by)`` and, per count, whether another view betrays them.
 
-    The rule is :func:`analytics.privacy.difference_guard` (minimum difference over
+    The rule is :func:`analytics.access.privacy.difference_guard` (minimum difference over
     months, units and departments). Returns the rows, a bool frame per count column
     (True: refused) and the first problem found as (kind, what).
     """
@@ -328,7 +328,7 @@ def drivers(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataF
     """Employee items against ESAT as an importance × performance matrix.
 
     Items answered by fewer than ``min_group_size`` respondents are left out. Columns as
-    :func:`analytics.drivers.importance_performance`; empty when the selection is refused.
+    :func:`analytics.metrics.drivers.importance_performance`; empty when the selection is refused.
     """
     if not selection(con, filters, s).shown:
         return pd.DataFrame(columns=list(drv.COLUMNS))
@@ -343,7 +343,7 @@ def _empty_analysis() -> dict[str, pd.DataFrame]:
 
 
 def _no_comments() -> dict[str, pd.DataFrame]:
-    """:func:`analytics.comments.analyse` of no comments (worked out once, copied per call)."""
+    """:func:`analytics.metrics.comments.analyse` of no comments (worked out once, copied)."""
     return {k: v.copy() for k, v in _empty_analysis().items()}
 
 
@@ -355,7 +355,7 @@ def comments(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
     -------
     dict
         ``shown`` (bool), ``message`` (why not), and the frames of
-        :func:`analytics.comments.analyse` (``comments``, ``summary``, ``themes``), empty
+        :func:`analytics.metrics.comments.analyse` (``comments``, ``summary``, ``themes``), empty
         unless the selection may be shown and holds ``min_comment_group_size`` comments
         under rules 2 and 4. At most ``limit`` comments (latest months first) are read.
     """

@@ -3,7 +3,7 @@
 Month-on-month moves are called changes only when they are statistically significant
 (metrics.md §5): CSAT % by the two-proportion z-test on ``csat_sat_n / n_customer``, the
 ESAT index by Welch's t on ``esat_index``, ``esat_sd`` and ``n_employee``
-(:mod:`analytics.change`). Margins have no sampling error to test from aggregates, so
+(:mod:`analytics.metrics.change`). Margins have no sampling error to test from aggregates, so
 they are reported as moves with their size and the words "not tested". Everything here
 is deterministic: ties are broken by unit or region name.
 """
@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.alerts import PATTERNS
+from analytics.metrics.alerts import PATTERNS
 from analytics.settings import DEFAULT, Settings
 
 #: Columns of :func:`unit_changes` and :func:`region_changes`.
 CHANGE_COLUMNS: tuple[str, ...] = ("leg", "before", "after", "diff", "p", "significant")
 _LABEL = {"esat": "ESAT", "csat": "CSAT"}
 _MARGIN = {"gross_margin_pct": "gross margin", "operating_margin_pct": "operating margin"}
-#: pattern id -> (odd leg, direction), inverted from :data:`analytics.alerts.PATTERNS`
+#: pattern id -> (odd leg, direction), inverted from :data:`analytics.metrics.alerts.PATTERNS`
 _PATTERN_LEGS = {pattern: key for key, (pattern, _) in PATTERNS.items()}
 _MAX_REGIONS = 2
 
@@ -34,9 +34,9 @@ def previous_month(period: str) -> str:
 
 def _tests(before: pd.DataFrame, after: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """CSAT and ESAT tests of aligned rows (same index), as :data:`CHANGE_COLUMNS`."""
-    # imported on use: analytics.change imports scipy and statsmodels (about 1.5 s), which
+    # imported on use: analytics.metrics.change imports scipy and statsmodels (about 1.5 s), which
     # a new process's first page need not pay when the warm-up kept the summary
-    from analytics.change import mean_changes, proportion_changes
+    from analytics.metrics.change import mean_changes, proportion_changes
 
     rows: list[dict[str, Any]] = []
     csat_ok = (before["n_customer"] >= 1) & (after["n_customer"] >= 1)
@@ -326,7 +326,7 @@ def plain_summary(
         layer (suppressed ESAT is simply not tested), with ``unit_name``, ``region`` and
         ``revenue`` if the regions and names are to be mentioned.
     alerts : pandas.DataFrame
-        :func:`analytics.alerts.all_alerts` of ``period``: ``kind``, ``unit_id``,
+        :func:`analytics.metrics.alerts.all_alerts` of ``period``: ``kind``, ``unit_id``,
         ``period``, ``leg``, ``pattern``, ``severity``. Rows of other periods are ignored.
     settings : Settings
         ``alpha``, ``min_group_size``, ``profit_metric``.

@@ -62,7 +62,7 @@ def legs_frame(panel: pd.DataFrame, settings: Settings = DEFAULT) -> pd.DataFram
     Example
     -------
     >>> import pandas as pd
-    >>> from analytics.balance import legs_frame
+    >>> from analytics.metrics.balance import legs_frame
     >>> panel = pd.DataFrame({"unit_id": ["U1"], "period": ["2024-01"],
     ...     "esat_index": [70.0], "csat_pct": [80.0], "gross_margin_pct": [30.0],
     ...     "n_employee": [12], "n_customer": [60]})
@@ -112,7 +112,7 @@ def balance(legs: pd.DataFrame) -> pd.DataFrame:
     Example
     -------
     >>> import pandas as pd
-    >>> from analytics.balance import balance
+    >>> from analytics.metrics.balance import balance
     >>> legs = pd.DataFrame({"unit_id": ["A", "B", "C"], "period": ["2024-01"] * 3,
     ...     "esat": [60.0, 70.0, 80.0], "csat": [80.0, 70.0, 60.0],
     ...     "profit": [30.0, 30.0, 36.0]})
@@ -163,7 +163,7 @@ def company_balance(balance_df: pd.DataFrame, settings: Settings = DEFAULT) -> p
     Example
     -------
     >>> import pandas as pd
-    >>> from analytics.balance import company_balance
+    >>> from analytics.metrics.balance import company_balance
     >>> df = pd.DataFrame({"period": ["2024-01"] * 4, "imbalance": [1.0, 3.0, 2.0, None]})
     >>> company_balance(df)["share_imbalanced"].tolist()
     [0.6666666666666666]

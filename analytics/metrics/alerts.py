@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.balance import Z_COLUMNS, balance, company_balance, legs_frame, month_number
+from analytics.metrics.balance import Z_COLUMNS, balance, company_balance, legs_frame, month_number
 from analytics.settings import DEFAULT, LEGS, Settings
 
 ALERT_COLUMNS: tuple[str, ...] = (
@@ -136,7 +136,7 @@ def imbalance_alerts(
     Parameters
     ----------
     balance_df : pandas.DataFrame
-        Output of :func:`analytics.balance.balance` on :func:`legs_frame`.
+        Output of :func:`analytics.metrics.balance.balance` on :func:`legs_frame`.
     settings : Settings
         Thresholds; see above.
     period : str, optional
@@ -154,7 +154,7 @@ def imbalance_alerts(
 
     Example
     -------
-    >>> from analytics.alerts import imbalance_alerts
+    >>> from analytics.metrics.alerts import imbalance_alerts
     >>> alerts = imbalance_alerts(balance(legs_frame(panel)))  # doctest: +SKIP
     """
     extra = ["imbalance", "months", *Z_COLUMNS, *LEGS, "n_employee", "n_customer"]
@@ -253,7 +253,7 @@ def divergence_alerts(
     Parameters
     ----------
     balance_df : pandas.DataFrame
-        Output of :func:`analytics.balance.balance`.
+        Output of :func:`analytics.metrics.balance.balance`.
     settings : Settings
         ``divergence_periods`` (at least 2), ``divergence_min_slope`` and the data minima.
     period : str, optional
@@ -270,7 +270,7 @@ def divergence_alerts(
 
     Example
     -------
-    >>> from analytics.alerts import divergence_alerts
+    >>> from analytics.metrics.alerts import divergence_alerts
     >>> alerts = divergence_alerts(balance(legs_frame(panel)))  # doctest: +SKIP
     """
     k = settings.divergence_periods
@@ -471,7 +471,7 @@ def control_alerts(
 
     Example
     -------
-    >>> from analytics.alerts import control_alerts
+    >>> from analytics.metrics.alerts import control_alerts
     >>> alerts = control_alerts(panel)  # doctest: +SKIP
     """
     extra = ["chart", "direction", "value", "observed", "centre", "lcl", "ucl", "sigma", "n"]
@@ -529,7 +529,7 @@ def all_alerts(
 
     Example
     -------
-    >>> from analytics.alerts import all_alerts
+    >>> from analytics.metrics.alerts import all_alerts
     >>> alerts = all_alerts(panel)  # doctest: +SKIP
     """
     legs_bal = balance(legs_frame(panel, settings))

@@ -80,7 +80,7 @@ def suppress(
     Example
     -------
     >>> import pandas as pd
-    >>> from analytics.privacy import suppress
+    >>> from analytics.access.privacy import suppress
     >>> df = pd.DataFrame({"team": ["a", "b"], "n": [12, 3], "esat": [71.0, 40.0]})
     >>> suppress(df, "n", ["esat"], 5)["esat"].tolist()
     [71.0, nan]
@@ -171,7 +171,7 @@ def complementary_suppress(
     Example
     -------
     >>> import pandas as pd
-    >>> from analytics.privacy import complementary_suppress
+    >>> from analytics.access.privacy import complementary_suppress
     >>> df = pd.DataFrame({"unit": ["U1"] * 3, "dept": ["a", "b", "c"],
     ...                    "n": [2, 9, 20], "esat": [50.0, 60.0, 70.0]})
     >>> complementary_suppress(df, ["unit", "dept"], "n", ["esat"], 5)["suppression"].tolist()

@@ -17,8 +17,8 @@ import pandas as pd
 
 # statsmodels, linearmodels and scipy.stats are imported where they are used: they take
 # about 2 s to import, which a page's first run in a new process paid even when the
-# warm-up had kept every result it shows (analytics.warmup)
-from analytics.relationships import lag_pairs, leg_grid
+# warm-up had kept every result it shows (analytics.read.warmup)
+from analytics.metrics.relationships import lag_pairs, leg_grid
 from analytics.settings import DEFAULT, LEGS, Settings
 
 #: With unit and month effects a fit needs months to compare within a unit and units to
@@ -52,7 +52,7 @@ def panel_fe(
     legs : DataFrame
         Columns ``unit_id``, ``period`` ('YYYY-MM'), ``x`` and ``y``; one row per unit x
         month, NaN allowed. Lags count calendar months (see
-        :func:`analytics.relationships.lag_pairs`).
+        :func:`analytics.metrics.relationships.lag_pairs`).
     y, x : str
         Outcome leg and leading leg.
     lag : int

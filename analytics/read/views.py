@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.alerts import D2
-from analytics.balance import Z_COLUMNS, month_number
-from analytics.chain import MIN_PERIODS, what_if
-from analytics.relationships import cross_sectional, lag_pairs, lagged
+from analytics.metrics.alerts import D2
+from analytics.metrics.balance import Z_COLUMNS, month_number
+from analytics.metrics.chain import MIN_PERIODS, what_if
+from analytics.metrics.relationships import cross_sectional, lag_pairs, lagged
 from analytics.settings import DEFAULT, LEG_LABELS, LEGS, Settings
 
 #: Columns of :func:`imbalance_ranking`.
@@ -59,14 +59,14 @@ def imbalance_ranking(
     Parameters
     ----------
     balance_df : pandas.DataFrame
-        Output of :func:`analytics.balance.balance` (with ``unit_name`` and ``revenue``
+        Output of :func:`analytics.metrics.balance.balance` (with ``unit_name`` and ``revenue``
         when the panel had them).
     settings : Settings
         ``imbalance_threshold`` sets ``out_of_balance``.
     period : str, optional
         'YYYY-MM'; the latest month of the frame by default.
     alerts : pandas.DataFrame, optional
-        :func:`analytics.alerts.all_alerts` (or ``imbalance_alerts``) of the same month;
+        :func:`analytics.metrics.alerts.all_alerts` (or ``imbalance_alerts``) of the same month;
         sets ``alert``.
 
     Returns
@@ -157,7 +157,7 @@ def unit_history(
 ) -> pd.DataFrame:
     """One unit's three legs month by month, with the control limits of metrics.md §4.
 
-    The limits use the definitions of :func:`analytics.alerts.control_alerts` (whose
+    The limits use the definitions of :func:`analytics.metrics.alerts.control_alerts` (whose
     internals are private), so the last month's limits here are the ones an alert
     quotes. The baseline is every month of the unit before ``period``; with fewer than
     ``control_min_baseline`` such months there are no limits.
@@ -244,7 +244,7 @@ def stool_picture(
     Parameters
     ----------
     trend : pandas.DataFrame
-        Pooled KPIs per month (``analytics.data.kpis(..., by=("period",))``):
+        Pooled KPIs per month (``analytics.read.data.kpis(..., by=("period",))``):
         ``period``, ``esat_index``, ``csat_pct``, the profit column of ``settings``,
         ``n_employee``, ``n_customer``, ``n_units``.
     settings : Settings
@@ -318,7 +318,7 @@ def what_if_units(
     units: list[str] | tuple[str, ...] = (),
     settings: Settings = DEFAULT,
 ) -> pd.DataFrame:
-    """The what-if of :func:`analytics.chain.what_if` applied to chosen units.
+    """The what-if of :func:`analytics.metrics.chain.what_if` applied to chosen units.
 
     A unit's ESAT index cannot pass 100 (or fall below 0), so the raise applied to a
     unit is ``delta_esat`` capped at the room it has; CSAT % is a share, so the expected
@@ -327,11 +327,11 @@ def what_if_units(
     Parameters
     ----------
     chain : dict
-        :func:`analytics.chain.chain_estimate`.
+        :func:`analytics.metrics.chain.chain_estimate`.
     delta_esat : float
         Points of ESAT index to add.
     legs : pandas.DataFrame
-        :func:`analytics.balance.legs_frame` (``unit_id``, ``period``, legs, and
+        :func:`analytics.metrics.balance.legs_frame` (``unit_id``, ``period``, legs, and
         ``unit_name``, ``revenue`` when present); each unit's latest month is its "now".
     units : sequence of str
         Unit ids; all units of ``legs`` when empty.
@@ -404,7 +404,7 @@ def chain_sentence(
     Parameters
     ----------
     fit : dict or None
-        One entry of :func:`analytics.chain.chain_estimate` (``coef``, ``ci_low``,
+        One entry of :func:`analytics.metrics.chain.chain_estimate` (``coef``, ``ci_low``,
         ``ci_high``, ``lag``, ``n``, ``n_units``, ``p``), or None.
     lead, follow : str
         Legs of the link ('esat', 'csat', 'profit').
@@ -442,12 +442,12 @@ def chain_sentence(
 
 
 def what_if_sentence(result: dict[str, Any], settings: Settings = DEFAULT) -> str:
-    """The company-wide what-if in plain words (:func:`analytics.chain.what_if`).
+    """The company-wide what-if in plain words (:func:`analytics.metrics.chain.what_if`).
 
     Parameters
     ----------
     result : dict
-        :func:`analytics.chain.what_if`.
+        :func:`analytics.metrics.chain.what_if`.
     settings : Settings
         ``alpha``, ``profit_metric``.
 
@@ -493,16 +493,16 @@ def pair_view(
     Parameters
     ----------
     legs : pandas.DataFrame
-        :func:`analytics.balance.legs_frame` (``unit_id``, ``period``, legs, optional
+        :func:`analytics.metrics.balance.legs_frame` (``unit_id``, ``period``, legs, optional
         ``unit_name``).
     a, b : str
         Leading and following leg.
     view : {'cross_sectional', 'within_unit'}
         'cross_sectional': the units of one month (``period``, default the latest with
-        both legs), statistics of :func:`analytics.relationships.cross_sectional`.
+        both legs), statistics of :func:`analytics.metrics.relationships.cross_sectional`.
         'within_unit': every unit-month, ``a`` at t - ``lag`` against ``b`` at t, each
         unit's pairs minus their own means (units with two or more pairs), statistics of
-        :func:`analytics.relationships.lagged` at ``lag``.
+        :func:`analytics.metrics.relationships.lagged` at ``lag``.
     lag : int
         Months by which ``a`` leads (within_unit only).
     period : str, optional
@@ -562,7 +562,7 @@ def evidence_table(relationships_df: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     relationships_df : pandas.DataFrame
-        :func:`analytics.relationships.relationships`.
+        :func:`analytics.metrics.relationships.relationships`.
 
     Returns
     -------

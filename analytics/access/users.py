@@ -21,7 +21,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from analytics.auth import User
+from analytics.access.auth import User
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60

@@ -22,37 +22,56 @@ class Settings:
 
     # §3 the profit leg: gross margin by default, operating margin on request
     profit_metric: str = "gross_margin_pct"
-    # §4 imbalance
+    # §4 imbalance *ranking* (Balance page; raises no alert since issue 14): a unit is
+    # "out of balance" at imbalance_threshold; persistence and same_leg describe its run
     imbalance_threshold: float = 2.0
     imbalance_persistence: int = 2
-    # every month of the persistence run must have the same weakest leg: the alert says
-    # "CSAT is its weakest leg for 2 months running". On pure noise (40 units, independent
-    # legs) this cuts chance imbalance alerts from about 11% to 4% of units a month.
     imbalance_same_leg: bool = True
-    # §4 divergence. metrics.md's example window is 3 months, configurable; over 3 points
-    # a slope of pure-noise z-scores has sd 0.71, so "every |slope| >= 0.5 with one odd
-    # sign" flags ~8% of units by chance. 4 months brings that to ~1.5% and still catches
-    # the demo's planted divergence (tests/unit/test_alerts.py, rarity test).
-    divergence_periods: int = 4
-    divergence_min_slope: float = 0.5
-    # §4 control charts
+    # §4 imbalance *alerts* (docs/alerts.md; the three settings above are the ranking's):
+    # one leg's mean over imbalance_window months is below its baseline with one-sided
+    # p (Bonferroni over the three legs) below imbalance_alpha, the others not.
+    imbalance_window: int = 2
+    imbalance_alpha: float = 0.005
+    # §4 divergence (docs/alerts.md): over the last divergence_periods months against the
+    # unit's baseline, one leg's change has the opposite sign to both others, each
+    # |z| >= divergence_min_z, and the Stouffer combination of the three, Bonferroni over
+    # the six patterns, is below divergence_alpha (per unit-month).
+    divergence_periods: int = 3
+    divergence_min_slope: float = 0.5  # before issue 14; kept for stored settings, unused
+    divergence_min_z: float = 1.0
+    divergence_alpha: float = 0.002
+    # §4 the Unit page's descriptive control chart (analytics.read.views.unit_history)
     control_sigma: float = 3.0
     ewma_lambda: float = 0.3
     ewma_sigma: float = 3.0
     control_min_baseline: int = 6
+    # §4 control alert: the month's own change, two-sided, Bonferroni over three legs
+    control_alpha: float = 0.002
+    # every alert's baseline: at most this many months before the window; the company's
+    # month-to-month variance and carry-over are estimated on at most alert_estimation_months
+    alert_baseline_months: int = 12
+    alert_estimation_months: int = 24
     # Laney p'-chart: widen the p-chart limits by sigma_z (the moving-range spread of the
     # baseline months' z-scores, floored at 1) when a unit's % moves more from month to
     # month than sampling alone explains. Without it, on the demo company about half of
     # all units raise a CSAT p-chart alert every month.
     p_chart_laney: bool = True
-    # §4 "enough data" for imbalance and divergence alerts: customer responses behind a
-    # unit-month's CSAT leg (ESAT uses min_group_size). At 30 responses the sampling sd
-    # of a CSAT % of 80 is about 7 points.
-    min_customer_n: int = 30
+    # §4 the fewest customer responses behind a CSAT month an alert uses (ESAT uses
+    # min_group_size); above it the binomial standard error carries the thinness
+    min_customer_n: int = 10
     # §5 honesty
     min_corr_n: int = 8
     max_lag: int = 6
     alpha: float = 0.05
+    # §5 honest links (docs/links.md): the chain estimate is refused below this many units
+    # (with fewer, an estimate whose lag and interval can be trusted is out of reach);
+    # permutations of whole units' series behind the chain's lag-search p-value; cluster
+    # bootstrap draws behind its noise-corrected interval; and the correction for the
+    # relationship grid's many tests (any statsmodels multipletests method).
+    min_chain_units: int = 20
+    chain_permutations: int = 199
+    chain_bootstrap: int = 999
+    multiplicity_method: str = "holm"
     # §7 confidentiality
     min_group_size: int = 5
     min_comment_group_size: int = 10

@@ -1,13 +1,23 @@
-"""`make bench`: run every benchmark (python -m bench [name ...])."""
+"""`make bench`: run every benchmark (python -m bench [name ...] [--flags]).
+
+``calibration`` (the alerts' and links' error rates on simulated companies) is not part
+of the default run (about 20 minutes); ``python -m bench calibration --quick`` runs a
+small configuration. Flags are passed to the benchmarks named.
+"""
 
 import sys
 
-from bench import analytics, concurrency, ingest, memory, pages
+from bench import analytics, calibration, concurrency, ingest, memory, pages
 
 BENCHES = {"ingest": ingest.main, "pages": pages.main, "analytics": analytics.main,
            "memory": memory.main, "concurrency": concurrency.main}
+EXTRA = {"calibration": calibration.main}
 
 if __name__ == "__main__":
-    names = sys.argv[1:] or list(BENCHES)
+    names = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHES)
+    flags = [a for a in sys.argv[1:] if a.startswith("-")]
     for name in names:
-        BENCHES[name]()
+        if name in EXTRA:
+            EXTRA[name](flags)
+        else:
+            BENCHES[name]()

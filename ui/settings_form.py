@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.access import auth
+from analytics.metrics.alert_rates import MEASURED, expected_rate
 from analytics.settings import Settings
 from analytics.store import queries
 
@@ -25,13 +26,20 @@ def render(ctx) -> None:
                           index=0 if s.profit_metric == "gross_margin_pct" else 1,
                           format_func=lambda m: m.replace("_pct", " %").replace("_", " "),
                           horizontal=True)
-        st.markdown("**Alerts**")
+        st.markdown("**Alerts** (each a false-alarm budget per unit-month; docs/alerts.md)")
         a1, a2, a3 = st.columns(3)
-        imbalance = a1.number_input("Imbalance threshold (z range)", 0.5, 6.0,
+        alphas = {}
+        for col, kind, label in ((a1, "imbalance", "Imbalance alert: alpha"),
+                                 (a2, "divergence", "Divergence alert: alpha"),
+                                 (a3, "control", "Control alert: alpha")):
+            current = getattr(s, f"{kind}_alpha")
+            alphas[kind] = col.number_input(label, 0.0001, 0.05, current, 0.001,
+                                            format="%.4f", key=f"settings_{kind}_alpha")
+            col.caption(f"expected false alarms: {100 * expected_rate(kind, current):.2f}% "
+                        f"of unit-months at {current:g} (simulated, measured {MEASURED})")
+        imbalance = st.number_input("Imbalance ranking: out-of-balance threshold (z range; "
+                                    "a ranking, raises no alert)", 0.5, 6.0,
                                     s.imbalance_threshold, 0.1)
-        slope = a2.number_input("Divergence: minimum slope (sd / month)", 0.1, 3.0,
-                                s.divergence_min_slope, 0.1)
-        sigma = a3.number_input("Control limits (sigma)", 2.0, 5.0, s.control_sigma, 0.5)
         st.markdown("**Confidentiality**")
         p1, p2 = st.columns(2)
         min_group = p1.number_input("Minimum group size for employee figures", 3, 50,
@@ -42,7 +50,7 @@ def render(ctx) -> None:
             values = {**s.to_dict(), "targets": {"esat": t_esat, "csat": t_csat,
                                                  "profit": t_profit},
                       "profit_metric": profit, "imbalance_threshold": imbalance,
-                      "divergence_min_slope": slope, "control_sigma": sigma,
+                      **{f"{kind}_alpha": float(a) for kind, a in alphas.items()},
                       "min_group_size": int(min_group),
                       "min_comment_group_size": int(min_comment)}
             try:

@@ -118,6 +118,30 @@ def _summary(con: Any, via: Via, f: Filters, sk: str, period: str) -> str:
                                  settings_of(sk), period)
 
 
+def _whole_company(f: Filters) -> Filters:
+    """The selection's months (and departments) over every unit: no scope, no org filter.
+
+    Alerts are computed against the whole company and then narrowed to the units a
+    selection covers (metrics.md §4): the shrinkage toward the company and the company's
+    month-to-month variation must not depend on who is looking.
+    """
+    return Filters(period_from=f.period_from, period_to=f.period_to,
+                   departments=f.departments)
+
+
+def _alerts(con: Any, via: Via, f: Filters, sk: str, period: str | None = None) -> Any:
+    mine = via("panel", f, sk)
+    if period is None and len(mine):
+        period = str(mine["period"].astype(str).max())
+    found = alerts.all_alerts(via("panel", _whole_company(f), sk), settings_of(sk), period)
+    return found[found["unit_id"].isin(set(mine["unit_id"]))].reset_index(drop=True)
+
+
+def _imbalance_history(con: Any, via: Via, f: Filters, sk: str) -> Any:
+    return alerts.imbalance_history(via("panel", f, sk), settings_of(sk),
+                                    company=via("panel", _whole_company(f), sk))
+
+
 def _what_if_units(con: Any, via: Via, f: Filters, sk: str, delta: float,
                    units: tuple[str, ...]) -> Any:
     return views.what_if_units(via("chain", f, sk), delta, via("legs", f, sk), list(units),
@@ -160,8 +184,8 @@ _COMPUTE: dict[str, Callable[..., Any]] = {
     "company": _reader(data.company),
     "legs": _on("panel", balance.legs_frame),
     "balance": _on("legs", balance.balance, settings="none"),
-    "imbalance_history": _on("balance", alerts.imbalance_history),
-    "alerts": _on("panel", alerts.all_alerts, settings="first"),  # period
+    "imbalance_history": _imbalance_history,                      # whole company
+    "alerts": _alerts,                                            # period; whole company
     "summary": _summary,                                          # period
     "period_rows": _period_rows,                                  # period
     "chain": _on("legs", chain.chain_estimate, settings="keyword"),

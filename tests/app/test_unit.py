@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 
 import numpy as np
@@ -74,14 +73,15 @@ def test_alerts_and_control_limits_are_the_analytics(demo_db):
     expected = all_alerts(panel, s).query("unit_id == 'U07'")["message"].tolist()
     shown = [t.value.split(": ", 1)[1] for t in at.text]
     assert shown == expected and len(expected) >= 2
-    # the CSAT p-chart's last limits are the ones the control alert quotes
-    quoted = control_alerts(panel, s).query("unit_id == 'U07' and chart == 'p' and leg == 'csat'")
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    csat = [t for t in spec["data"] if t.get("yaxis") == "y2"]
-    upper = next(t for t in csat if t["hovertemplate"].startswith("upper"))
-    lower = next(t for t in csat if t["hovertemplate"].startswith("lower"))
-    assert _array(upper["y"])[-1] == pytest.approx(quoted["ucl"].iloc[0])
-    assert _array(lower["y"])[-1] == pytest.approx(quoted["lcl"].iloc[0])
+    # the control alert quotes its own limits (the change against U07's baseline, with
+    # carry-over; docs/alerts.md), the raw and the shrunk CSAT; the page's chart keeps
+    # the p-chart of analytics.read.views, whose limits are a different, descriptive rule
+    quoted = control_alerts(panel, s).query("unit_id == 'U07' and leg == 'csat'")
+    assert len(quoted) == 1
+    row = quoted.iloc[0]
+    assert row["lcl"] < row["centre"] < row["ucl"] and not row["lcl"] <= row["value"] <= row["ucl"]
+    assert {"raw", "shrunk", "n"} <= set(row["values"])
+    assert at.get("plotly_chart")
 
 
 def test_region_filter_changes_the_comparison(demo_db):

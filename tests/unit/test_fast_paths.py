@@ -5,72 +5,33 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from analytics.demo.simulate import Company, Plant, simulate
 from analytics.metrics.alerts import imbalance_alert_counts, imbalance_alerts
-from analytics.metrics.balance import balance
 from analytics.settings import DEFAULT
-
-MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
-
-
-def _random_balance(seed: int) -> pd.DataFrame:
-    """Twelve units over twelve months with gaps, thin months and legs that often tilt."""
-    rng = np.random.default_rng(seed)
-    tilt = rng.normal(0, 8, size=(12, 3))  # each unit's lasting lean, so runs happen
-    rows = [{"unit_id": f"U{u:02d}", "period": p, "esat": 60 + tilt[u, 0] + rng.normal(0, 4),
-             "csat": 75 + tilt[u, 1] + rng.normal(0, 4),
-             "profit": 30 + tilt[u, 2] / 2 + rng.normal(0, 2),
-             "n_employee": int(rng.choice([3, 20, 20, 20])),
-             "n_customer": int(rng.choice([10, 100, 100, 100]))}
-            for u in range(12) for p in MONTHS if rng.random() > 0.1]
-    legs = pd.DataFrame(rows)
-    legs.loc[rng.random(len(legs)) < 0.05, "csat"] = np.nan
-    return balance(legs)
-
 
 SETTINGS = [
     DEFAULT,
-    replace(DEFAULT, imbalance_threshold=1.0),
-    replace(DEFAULT, imbalance_threshold=1.0, imbalance_persistence=3),
-    replace(DEFAULT, imbalance_threshold=1.0, imbalance_same_leg=False),
-    replace(DEFAULT, imbalance_threshold=0.8, imbalance_persistence=1),
-    replace(DEFAULT, imbalance_threshold=0.8, imbalance_persistence=0,
-            imbalance_same_leg=False),
+    replace(DEFAULT, imbalance_alpha=0.05),
+    replace(DEFAULT, imbalance_alpha=0.05, imbalance_window=3),
+    replace(DEFAULT, imbalance_alpha=0.2, min_customer_n=30),
 ]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("settings", SETTINGS)
 def test_alert_counts_equal_the_alerts_of_every_month(seed, settings):
-    bal = _random_balance(seed)
-    counts = imbalance_alert_counts(bal, settings)
-    slow = {p: imbalance_alerts(bal, settings, p)["unit_id"].nunique()
-            for p in sorted(bal["period"].unique())}
+    """The one-pass count (alert_history) equals imbalance_alerts month by month, on
+    simulated companies with planted drops (so that the counts are not all zero)."""
+    company = Company(n_units=12, n_months=14,
+                      plants=(Plant("drop", "csat", 2.5, start=9, share=0.3),))
+    panel = simulate(company, seed).panel
+    counts = imbalance_alert_counts(panel, settings)
+    slow = {p: imbalance_alerts(panel, settings, p)["unit_id"].nunique()
+            for p in sorted(panel["period"].unique())}
     assert counts.to_dict() == {p: n for p, n in slow.items() if n}
-    if settings.imbalance_threshold < 2:  # the case is not trivially empty
-        assert sum(slow.values()) > 0
-
-
-def test_alert_counts_hand_worked():
-    # U1 out of balance (CSAT weakest) in months 1-3, a gap in month 4, again in 5-6;
-    # U2 out in 1-2 with ESAT weakest, then CSAT weakest in 3: the leg change breaks the run
-    legs = pd.DataFrame({
-        "unit_id": ["U1"] * 5 + ["U2"] * 3 + ["U3", "U4", "U5"] * 6,
-        "period": ["2024-01", "2024-02", "2024-03", "2024-05", "2024-06",
-                   "2024-01", "2024-02", "2024-03"] + [p for p in MONTHS[:6] for _ in range(3)],
-    })
-    bal = legs.assign(esat=0.0, csat=0.0, profit=0.0, n_employee=20, n_customer=100,
-                      z_esat=0.0, z_csat=0.0, z_profit=0.0, imbalance=0.0, weakest_leg="esat")
-    bal.loc[:4, ["imbalance", "weakest_leg"]] = [2.5, "csat"]
-    bal.loc[5:6, ["imbalance", "weakest_leg"]] = [2.5, "esat"]
-    bal.loc[7, ["imbalance", "weakest_leg"]] = [2.5, "csat"]
-    counts = imbalance_alert_counts(bal, DEFAULT)  # persistence 2 by default
-    assert DEFAULT.imbalance_persistence == 2
-    assert counts.to_dict() == {"2024-02": 2, "2024-03": 1, "2024-06": 1}
-    loose = imbalance_alert_counts(bal, replace(DEFAULT, imbalance_same_leg=False))
-    assert loose.to_dict() == {"2024-02": 2, "2024-03": 2, "2024-06": 1}
+    assert sum(slow.values()) > 0
 
 
 def test_proportion_changes_equal_the_scalar_test_row_by_row():

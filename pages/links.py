@@ -23,16 +23,19 @@ chain = cache.cached_chain(ctx.version, ctx.filters, ctx.settings_key)
 st.subheader("The chain estimate")
 for a, b in LINKS:
     st.markdown(views.chain_sentence(chain[f"{a}_to_{b}"], a, b, s))
-st.caption("Panel regressions with unit and month fixed effects, errors clustered by unit, at "
-           "the lag that fits best. The intervals do not allow for choosing the best of "
-           f"{s.max_lag + 1} lags, so read them as a little optimistic. An association over "
-           "time, not proof of cause.")
+st.caption("Panel regressions with unit and month fixed effects at the lag that fits best. "
+           f"The p-value allows for choosing the best of up to {s.max_lag + 1} lags and for "
+           "months that carry over (whole units' series permuted); slopes and intervals are "
+           "corrected for survey sampling noise (cluster bootstrap over units). Below "
+           f"{s.min_chain_units} units no estimate is shown. An association over time, not "
+           "proof of cause.")
 
 st.subheader("How many months does each link take?")
 columns = st.columns(2)
 for col, (a, b) in zip(columns, LINKS, strict=True):
     profile = cache.cached_lag_profile(ctx.version, ctx.filters, ctx.settings_key, a, b)
     fit = chain[f"{a}_to_{b}"]
+    best = fit["lag"] if fit and fit["enough_data"] else None
     if not profile["enough_data"].any():
         n, units = int(profile["n"].iloc[0]), int(profile["n_units"].iloc[0])
         col.info(f"{LEG_SHORT[a]} → {LEG_SHORT[b]}: not enough data ({n:,} unit-months in "
@@ -40,11 +43,13 @@ for col, (a, b) in zip(columns, LINKS, strict=True):
                  f"is taken out; a correlation needs {s.min_corr_n}).")
         continue
     col.plotly_chart(keyed_figure((*ctx.key, a, b), charts.lag_profile_chart, profile,
-                                  fit["lag"] if fit else None, margin),
+                                  best, margin),
                      key=f"lag_{a}_{b}", width="stretch")
 
 st.caption("Each bar: how closely a unit's month-to-month swings in the first leg go with "
-           "its swings in the second k months later. The tallest bar is the usual delay.")
+           "its swings in the second k months later (intervals allow for months that carry "
+           "over; darker outline: significant after allowing for the lags compared). The "
+           "tallest bar is the usual delay.")
 
 st.subheader("The pairs, point by point")
 within = st.toggle("Within units over time (each unit against its own average, at the "
@@ -52,7 +57,7 @@ within = st.toggle("Within units over time (each unit against its own average, a
 columns = st.columns(2)
 for col, (a, b) in zip(columns, LINKS, strict=True):
     fit = chain[f"{a}_to_{b}"]
-    lag = fit["lag"] if within and fit else 0
+    lag = fit["lag"] if within and fit and fit["enough_data"] else 0
     points, stats = cache.cached_pair_view(ctx.version, ctx.filters, ctx.settings_key, a, b,
                                      "within_unit" if within else "cross_sectional", lag)
     if not stats["enough_data"]:
@@ -74,7 +79,7 @@ units = right.multiselect("Units (all when empty)", sorted(names), key="whatif_u
                           format_func=lambda u: f"{names[u]} ({u})", placeholder="All units")
 st.markdown(views.what_if_sentence(
     cache.cached_what_if(ctx.version, ctx.filters, ctx.settings_key, delta), s))
-if chain["esat_to_csat"] is not None:
+if (chain["esat_to_csat"] or {}).get("coef") is not None:
     table = cache.cached_what_if_units(ctx.version, ctx.filters, ctx.settings_key, delta,
                                        tuple(units))
     long_table(table, list(charts.WHAT_IF_LABELS), cache.column_config(charts.WHAT_IF_LABELS),

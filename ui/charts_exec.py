@@ -352,14 +352,19 @@ def lag_profile_chart(
     ok = profile[profile["enough_data"]]
     missing = profile.loc[~profile["enough_data"], "lag"].tolist()
     colour = [INK if k == best_lag else LEG_COLOURS[b] for k in ok["lag"]]
+    # lags significant after the adjustment for the lags compared get an outline
+    sig = ok["significant"] if "significant" in ok.columns else pd.Series(False, ok.index)
     fig = go.Figure(go.Bar(
-        x=ok["lag"], y=ok["r"], marker={"color": colour},
+        x=ok["lag"], y=ok["r"],
+        marker={"color": colour, "line": {"color": INK, "width": [2 if v else 0 for v in sig]}},
         error_y={"type": "data", "symmetric": False, "array": ok["ci_high"] - ok["r"],
                  "arrayminus": ok["r"] - ok["ci_low"], "color": INK},
-        customdata=ok[["ci_low", "ci_high", "n", "n_units"]].to_numpy(),
+        customdata=np.column_stack([ok[["ci_low", "ci_high", "n", "n_units"]].to_numpy(),
+                                    ok.get("p_adjusted", pd.Series(np.nan, ok.index))]),
         hovertemplate=("lag %{x} months: r = %{y:.2f} (95% CI %{customdata[0]:.2f} to "
                        "%{customdata[1]:.2f})<br>n = %{customdata[2]:,} unit-months, "
-                       "%{customdata[3]} units<extra></extra>"),
+                       "%{customdata[3]} units<br>p = %{customdata[4]:.3f} allowing for "
+                       "the lags compared<extra></extra>"),
     ))  # fmt: skip
     fig.add_hline(y=0, line={"color": NEUTRAL, "width": 1})
     la, lb = _label(a, profit_metric), _label(b, profit_metric)

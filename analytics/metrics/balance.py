@@ -21,7 +21,9 @@ LEGS_FRAME_COLUMNS: tuple[str, ...] = (
     "n_customer",
 )
 #: Panel columns that ``legs_frame`` passes through when the panel has them.
-OPTIONAL_COLUMNS: tuple[str, ...] = ("unit_name", "revenue")
+#: ``esat_sd`` (sd of the ESAT answers, index points) gives the ESAT leg's sampling
+#: variance, which the chain estimate's noise correction needs (docs/links.md).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("unit_name", "revenue", "esat_sd")
 Z_COLUMNS: tuple[str, ...] = tuple(f"z_{leg}" for leg in LEGS)
 #: The fewest complete units a period needs before its legs are standardised.
 MIN_UNITS_FOR_Z = 3
@@ -57,7 +59,7 @@ def legs_frame(panel: pd.DataFrame, settings: Settings = DEFAULT) -> pd.DataFram
         - ``csat``: CSAT % (0-100)
         - ``profit``: gross (or operating) margin %
         - ``n_employee``, ``n_customer``: responses behind ESAT and CSAT
-        - ``unit_name``, ``revenue``: only when the panel has them
+        - ``unit_name``, ``revenue``, ``esat_sd``: only when the panel has them
 
     Example
     -------
@@ -78,6 +80,8 @@ def legs_frame(panel: pd.DataFrame, settings: Settings = DEFAULT) -> pd.DataFram
         raise KeyError(f"panel lacks columns {missing}")
     legs = panel[list(columns)].rename(columns=columns)
     legs["esat"] = legs["esat"].where(legs["n_employee"] >= settings.min_group_size)
+    if "esat_sd" in legs.columns:  # hidden with the ESAT leg it describes (metrics.md §7)
+        legs["esat_sd"] = legs["esat_sd"].where(legs["esat"].notna())
     legs["period"] = legs["period"].astype(str)
     order = [*LEGS_FRAME_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in legs.columns)]
     return legs[order].sort_values(["period", "unit_id"], ignore_index=True)

@@ -5,6 +5,12 @@ Panel regressions with unit and month fixed effects, ``CSAT_t ~ ESAT_(t-k)`` and
 best; and a what-if that chains the two links. Fixed effects are absorbed by
 linearmodels' ``PanelOLS`` (no dummy columns), so 2,000 units x 60 months fit in about
 a second.
+
+What :func:`chain_estimate` reports is made honest (docs/links.md): its p-value allows
+for the choice among the lags and for correlated months (a permutation of whole units'
+series), its coefficient and interval are corrected for the survey sampling noise of
+the leading leg (:mod:`analytics.metrics.link_inference`), and below
+``Settings.min_chain_units`` units it refuses, with a message, rather than estimate.
 """
 
 from __future__ import annotations
@@ -18,6 +24,12 @@ import pandas as pd
 # statsmodels, linearmodels and scipy.stats are imported where they are used: they take
 # about 2 s to import, which a page's first run in a new process paid even when the
 # warm-up had kept every result it shows (analytics.read.warmup)
+from analytics.metrics.link_inference import (
+    corrected_slope,
+    lag_search_p,
+    sampling_variance,
+    two_way_demean,
+)
 from analytics.metrics.relationships import lag_pairs, leg_grid
 from analytics.settings import DEFAULT, LEGS, Settings
 
@@ -30,6 +42,12 @@ LINKS: tuple[tuple[str, str], ...] = tuple(pairwise(LEGS))
 FIT_KEYS: tuple[str, ...] = (
     "lag", "coef", "se", "ci_low", "ci_high", "p", "n", "n_units", "n_periods",
     "r2_within", "enough_data",
+)  # fmt: skip
+#: Keys :func:`chain_estimate` adds to each fit: the plain regression's numbers (``*_raw``),
+#: the reliability behind the correction, the lag range compared and the refusal.
+CHAIN_KEYS: tuple[str, ...] = (
+    "coef_raw", "se_raw", "ci_low_raw", "ci_high_raw", "p_raw", "reliability", "corrected",
+    "lags_compared", "refused", "message",
 )  # fmt: skip
 
 
@@ -151,35 +169,114 @@ def _best_lag(sample: pd.DataFrame, m: int) -> int:
     return int(np.argmin(ssr))
 
 
+def _demeaned_pairs(
+    legs: pd.DataFrame, y: str, x: str, lag: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """``x`` at t - lag and ``y`` at t with unit and month effects removed (as panel_fe's
+    sample), the expected squared sampling error of each demeaned ``x`` (None when the
+    leg's sampling variance is unknown) and each row's unit code."""
+    var = sampling_variance(legs, x)
+    frame = legs.assign(_var=np.nan if var is None else var)
+    _, _, grids = leg_grid(frame, [x, y, "_var"])
+    width = grids[x].shape[1]
+    gx, gv, gy = grids[x][:, : width - lag], grids["_var"][:, : width - lag], grids[y][:, lag:]
+    mask = ~(np.isnan(gx) | np.isnan(gy))
+    dx, dy = two_way_demean(np.stack([gx, gy]), mask)
+    rows = np.nonzero(mask)[0]
+    if var is None:
+        return dx[mask], dy[mask], None, rows
+    # Share of a cell's noise that survives removing both effects (exact when complete):
+    # 1 - 1/T_unit - 1/G_month + 1/N.
+    t_i = mask.sum(axis=1, keepdims=True)
+    g_t = mask.sum(axis=0, keepdims=True)
+    keep = np.clip(1 - 1 / np.maximum(t_i, 1) - 1 / np.maximum(g_t, 1) + 1 / mask.sum(), 0, 1)
+    known = mask & ~np.isnan(gv)
+    filled = np.where(known, gv, gv[known].mean() if known.any() else np.nan)
+    return dx[mask], dy[mask], (filled * keep)[mask], rows
+
+
+def _refusal(raw: dict[str, Any], m: int, settings: Settings) -> dict[str, Any]:
+    stats_ = dict.fromkeys((*FIT_KEYS, *CHAIN_KEYS))
+    stats_.update(n=raw["n"], n_units=raw["n_units"], n_periods=raw["n_periods"],
+                  enough_data=False, lags_compared=m, refused=True, corrected=False)  # fmt: skip
+    stats_["message"] = (
+        f"No chain estimate for {raw['n_units']:,} units: it needs at least "
+        f"{settings.min_chain_units}. With fewer, the best of {m + 1} lags and an interval "
+        "corrected for survey noise are too unstable to show; widen the selection."
+    )
+    return stats_
+
+
+def _honest(
+    legs: pd.DataFrame, lead: str, follow: str, raw: dict[str, Any], m: int,
+    settings: Settings,
+) -> dict[str, Any]:  # fmt: skip
+    """The chosen lag's fit with the lag-search p-value and the noise-corrected slope."""
+    if raw["n_units"] < settings.min_chain_units:
+        return _refusal(raw, m, settings)
+    _, _, grids = leg_grid(legs, [lead, follow])
+    p = lag_search_p(grids[lead], grids[follow], m, settings.chain_permutations)
+    dx, dy, noise, rows = _demeaned_pairs(legs, follow, lead, raw["lag"])
+    fix = None if noise is None else corrected_slope(
+        dx, dy, noise, rows, settings.chain_bootstrap, settings.alpha)
+    out = {**raw, **{f"{k}_raw": raw[k] for k in ("coef", "se", "ci_low", "ci_high", "p")},
+           "p": p, "reliability": None if fix is None else fix["reliability"],
+           "corrected": bool(fix is not None and fix["coef"] is not None),
+           "lags_compared": m, "refused": False, "message": None}  # fmt: skip
+    if out["corrected"]:
+        out.update({k: fix[k] for k in ("coef", "se", "ci_low", "ci_high")})
+    return out
+
+
 def chain_estimate(
     legs: pd.DataFrame, max_lag: int | None = None, settings: Settings = DEFAULT
 ) -> dict[str, dict[str, Any] | None]:
-    """Fit both links of the chain at their best-fitting lags.
+    """Fit both links of the chain at their best-fitting lags, honestly.
 
     For each link, lags 0..max_lag are fitted on a common sample (unit-months where
     the outcome and all lagged predictors exist) so that their fits are comparable; the
     lag with the smallest residual sum of squares (equivalently the highest within R²)
     wins, and its fit on its own full sample is reported. When the data are too short
-    for max_lag, the longest lag range that leaves enough data is compared.
+    for max_lag, the longest lag range that leaves enough data is compared. Then
+    (docs/links.md):
+
+    - ``p`` is the lag-search p-value of :func:`~analytics.metrics.link_inference.
+      lag_search_p`: how often the best of the compared lags is as strong as observed
+      when whole units' series of the leading leg are handed to other units
+      (``settings.chain_permutations`` permutations); it allows for the choice of lag
+      and for correlated months;
+    - ``coef``, ``se``, ``ci_low``, ``ci_high`` are corrected for the sampling noise of
+      the leading leg (:func:`~analytics.metrics.link_inference.corrected_slope`:
+      OLS slope / reliability, BCa cluster bootstrap over units with
+      ``settings.chain_bootstrap`` draws), when its sampling variance is known (CSAT
+      from ``n_customer``, ESAT from ``esat_sd`` and ``n_employee``) and the reliability
+      is at least 0.1; otherwise they are the regression's, and ``corrected`` is False;
+    - with fewer than ``settings.min_chain_units`` units the link is *refused*: a dict
+      with ``enough_data`` False, ``refused`` True, every statistic None and a
+      ``message`` for the page.
 
     Parameters
     ----------
     legs : DataFrame
-        Columns ``unit_id``, ``period`` and the legs ``esat``, ``csat``, ``profit``.
+        Columns ``unit_id``, ``period``, the legs ``esat``, ``csat``, ``profit`` and, for
+        the noise correction, ``n_customer``, ``n_employee``, ``esat_sd``.
     max_lag : int, optional
         Longest lag in months; default ``settings.max_lag``.
     settings : Settings
-        ``max_lag``, ``min_corr_n`` (fewest units) and ``alpha``.
+        ``max_lag``, ``min_corr_n`` (fewest units for any fit), ``min_chain_units``,
+        ``chain_permutations``, ``chain_bootstrap`` and ``alpha``.
 
     Returns
     -------
     dict
-        ``{"esat_to_csat": fit, "csat_to_profit": fit}``, each fit a dict as
+        ``{"esat_to_csat": fit, "csat_to_profit": fit}``. Each fit has the keys of
         :func:`panel_fe` (``lag``, ``coef``, ``se``, ``ci_low``, ``ci_high``, ``p``,
-        ``n``, ``n_units``, ``n_periods``, ``r2_within``, ``enough_data``) plus
-        ``lags_compared`` (the largest lag compared), or None when there is too little
-        data (fewer than ``min_corr_n`` units or fewer than lag + 3 months). The p-value
-        and interval do not account for choosing the lag among several.
+        ``n``, ``n_units``, ``n_periods``, ``r2_within``, ``enough_data``) with the
+        meanings above, plus :data:`CHAIN_KEYS`: ``coef_raw``, ``se_raw``,
+        ``ci_low_raw``, ``ci_high_raw``, ``p_raw`` (the plain regression at the chosen
+        lag, clustered by unit), ``reliability``, ``corrected``, ``lags_compared`` (the
+        largest lag compared), ``refused``, ``message``. None when there is too little
+        data for any fit (fewer than ``min_corr_n`` units or fewer than lag + 3 months).
 
     Example
     -------
@@ -193,8 +290,8 @@ def chain_estimate(
         fit = None
         if found is not None:
             m, sample = found
-            fit = panel_fe(legs, follow, lead, _best_lag(sample, m), settings)
-            fit = {**fit, "lags_compared": m} if fit["enough_data"] else None
+            raw = panel_fe(legs, follow, lead, _best_lag(sample, m), settings)
+            fit = _honest(legs, lead, follow, raw, m, settings) if raw["enough_data"] else None
         out[link_name(lead, follow)] = fit
     return out
 
@@ -221,7 +318,10 @@ def what_if(
         (k1 + k2, months from the ESAT change), ``delta_profit`` (``b1 * b2 * delta``, in
         margin points), ``delta_profit_low``, ``delta_profit_high`` (normal interval by
         the delta method, ``se(b1 b2)^2 = b2^2 se1^2 + b1^2 se2^2``, treating the two
-        estimates as independent). Parts whose link is None are None.
+        estimates as independent). Parts whose link is None (or refused) are None.
+        ``corrected``: True when every link used carries the noise-corrected coefficient
+        of :func:`chain_estimate` (the what-if then undoes the attenuation that survey
+        noise causes); False otherwise.
 
     Example
     -------
@@ -235,15 +335,16 @@ def what_if(
         "delta_esat": delta_esat,
         "csat_lag": None, "delta_csat": None, "delta_csat_low": None, "delta_csat_high": None,
         "profit_lag": None, "delta_profit": None, "delta_profit_low": None,
-        "delta_profit_high": None,
+        "delta_profit_high": None, "corrected": False,
     }  # fmt: skip
-    if first is None:
+    if first is None or first.get("coef") is None:
         return out
     b1, se1 = first["coef"], first["se"]
     ends = sorted((first["ci_low"] * delta_esat, first["ci_high"] * delta_esat))
     out.update(csat_lag=first["lag"], delta_csat=b1 * delta_esat,
-               delta_csat_low=ends[0], delta_csat_high=ends[1])  # fmt: skip
-    if second is None:
+               delta_csat_low=ends[0], delta_csat_high=ends[1],
+               corrected=bool(first.get("corrected")))  # fmt: skip
+    if second is None or second.get("coef") is None:
         return out
     b2, se2 = second["coef"], second["se"]
     effect = b1 * b2 * delta_esat
@@ -252,5 +353,6 @@ def what_if(
         stats.norm.interval(1 - settings.alpha, loc=effect, scale=se) if se > 0 else (effect,) * 2
     )
     out.update(profit_lag=first["lag"] + second["lag"], delta_profit=effect,
-               delta_profit_low=float(low), delta_profit_high=float(high))  # fmt: skip
+               delta_profit_low=float(low), delta_profit_high=float(high),
+               corrected=bool(first.get("corrected") and second.get("corrected")))  # fmt: skip
     return out

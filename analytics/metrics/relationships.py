@@ -3,6 +3,9 @@
 Every correlation carries its ``n``, Pearson r with a Fisher-z confidence interval, a
 two-sided p-value and Spearman rho; below ``Settings.min_corr_n`` it carries no numbers at
 all, only ``enough_data = False``, so that no page can show a correlation of five points.
+Within-unit and lagged p-values are clustered by unit (a unit's months are not
+independent), and every table carries ``p_adjusted`` and ``significant`` for the many
+tests it holds (docs/links.md).
 
 The functions take a *legs* frame: one row per unit x month with the columns ``unit_id``,
 ``period`` (``'YYYY-MM'``) and one float column per leg (``esat``, ``csat``, ``profit``),
@@ -19,12 +22,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analytics.metrics.link_inference import cluster_slope_test
 from analytics.settings import DEFAULT, LEGS, Settings
 
 #: Columns of every relationships table, in order.
 COLUMNS: tuple[str, ...] = (
     "a", "b", "view", "lag", "period", "n", "n_units",
-    "r", "ci_low", "ci_high", "p", "rho", "rho_p", "enough_data",
+    "r", "ci_low", "ci_high", "p", "rho", "rho_p", "enough_data", "p_adjusted", "significant",
 )  # fmt: skip
 VIEWS: tuple[str, ...] = ("cross_sectional", "within_unit", "lagged")
 _STATS: tuple[str, ...] = ("r", "ci_low", "ci_high", "p", "rho", "rho_p")
@@ -230,13 +234,42 @@ def _row(a: str, b: str, view: str, lag: int, period: str | None, n_units: int,
             **stats_}  # fmt: skip
 
 
-def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows in :data:`COLUMNS` order, statistics as floats (NaN where there are none)."""
+def _table(
+    rows: list[dict[str, Any]], alpha: float = DEFAULT.alpha,
+    method: str = DEFAULT.multiplicity_method,
+) -> pd.DataFrame:  # fmt: skip
+    """Rows in :data:`COLUMNS` order, statistics as floats (NaN where there are none), with
+    ``p_adjusted`` over the table's distinct tests and ``significant`` at ``alpha``."""
     types = {"lag": int, "n": int, "n_units": int, "enough_data": bool}
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     # None, not NaN, where a view has no month: the same in every table
     frame["period"] = pd.Series([row["period"] for row in rows], dtype=object)
-    return frame.astype({**types, **dict.fromkeys(_STATS, float)})
+    frame = frame.astype({**types, **dict.fromkeys((*_STATS, "p_adjusted"), float)})
+    return _adjust(frame, alpha, method)
+
+
+def _adjust(frame: pd.DataFrame, alpha: float, method: str) -> pd.DataFrame:
+    """Multiplicity over the tests with a p-value (statsmodels ``multipletests``).
+
+    The lagged view at lag 0 is the within-unit view again: where a table holds both,
+    they count as one test and share its adjusted p.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    repeat = (frame["view"] == "lagged") & (frame["lag"] == 0) & frame.set_index(
+        ["a", "b"]).index.isin(frame.loc[frame["view"] == "within_unit"].set_index(
+            ["a", "b"]).index)  # fmt: skip
+    family = frame["p"].notna() & ~repeat
+    frame["p_adjusted"] = np.nan
+    if family.any():
+        frame.loc[family, "p_adjusted"] = multipletests(frame.loc[family, "p"], alpha=alpha,
+                                                        method=method)[1]
+    if repeat.any():
+        within = frame[frame["view"] == "within_unit"].set_index(["a", "b"])["p_adjusted"]
+        keys = pd.MultiIndex.from_frame(frame.loc[repeat, ["a", "b"]])
+        frame.loc[repeat, "p_adjusted"] = within.reindex(keys).to_numpy()
+    frame["significant"] = (frame["p_adjusted"] < alpha).to_numpy()
+    return frame
 
 
 def cross_sectional(
@@ -271,7 +304,7 @@ def cross_sectional(
     -------
     >>> cross_sectional(legs, "esat", "csat")[["period", "n", "r"]]  # doctest: +SKIP
     """
-    return _table([_cross(legs, a, b, period, min_n, alpha)])
+    return _table([_cross(legs, a, b, period, min_n, alpha)], alpha)
 
 
 def _cross(
@@ -301,10 +334,18 @@ def _within(
     # controlling for n_units - 1 unit dummies (= OLS y ~ x + C(unit_id)).
     n_eff = n - n_units + 1
     res = correlate(dx, dy, min_n=_FISHER_MIN_N, alpha=alpha)
-    if n_eff < min_n or not res["enough_data"]:
+    if n_eff < min_n or n_units < 2 or not res["enough_data"]:
         return n_units, _empty(n)
-    res.update(correlation_from_r(res["r"], n_eff, alpha))
-    res["rho_p"] = correlation_from_r(res["rho"], n_eff, alpha)["p"]
+    # A unit's months are not independent: the p-value is the slope's t-test clustered by
+    # unit, and the Fisher-z interval uses the pairs left after the design effect
+    # (se_cluster / se_iid)^2, never more than n_eff.
+    units = np.nonzero(mask)[0]
+    test = cluster_slope_test(dx, dy, units, n_absorbed=n_units)
+    deff = max(1.0, (test["se"] / test["se_iid"]) ** 2) if test["se_iid"] > 0 else 1.0
+    n_ci = max(3.0 + (n_eff - 3.0) / deff, float(_FISHER_MIN_N))
+    pearson = correlation_from_r(res["r"], n_ci, alpha)
+    res.update(ci_low=pearson["ci_low"], ci_high=pearson["ci_high"], p=test["p"])
+    res["rho_p"] = correlation_from_r(res["rho"], n_ci, alpha)["p"]
     return n_units, res
 
 
@@ -348,18 +389,21 @@ def within_unit(
     DataFrame
         One row with :data:`COLUMNS`; ``view`` is 'within_unit', ``lag`` 0, ``period``
         None, ``n`` the pooled unit-months and ``n_units`` the units. ``r`` and ``rho``
-        are computed on the demeaned values. ``p``, ``rho_p`` and the Fisher-z interval
-        do not treat the pooled points as independent: they use ``n - n_units + 1``
-        effective pairs, i.e. ``n - n_units - 1`` degrees of freedom for t, which makes
-        ``p`` identical to the p-value of ``a`` in OLS ``b ~ a + C(unit_id)``. They still
-        assume months independent within a unit; autocorrelated legs make them too small.
+        are computed on the demeaned values. The pooled points are not treated as
+        independent: ``p`` is the p-value of ``a`` in OLS ``b ~ a + C(unit_id)`` with
+        errors clustered by unit (statsmodels ``cov_type='cluster'``, t with
+        ``n_units - 1`` df), so months that carry over within a unit do not make it too
+        small. The Fisher-z interval, and Spearman's ``rho_p`` (Student's t on rho),
+        use ``3 + (n_eff - 3) / deff`` pairs, ``n_eff = n - n_units + 1`` and ``deff =
+        max(1, (se_cluster / se_iid)^2)`` the design effect of the clustering.
+        ``p_adjusted`` equals ``p`` (a table of one test).
 
     Example
     -------
     >>> within_unit(legs, "esat", "csat")[["n", "n_units", "r", "p"]]  # doctest: +SKIP
     """
     _, _, grids = leg_grid(legs, [a, b])
-    return _table(_within_rows(grids, a, b, "within_unit", [0], min_n, alpha))
+    return _table(_within_rows(grids, a, b, "within_unit", [0], min_n, alpha), alpha)
 
 
 def lagged(
@@ -369,6 +413,7 @@ def lagged(
     max_lag: int = DEFAULT.max_lag,
     min_n: int = DEFAULT.min_corr_n,
     alpha: float = DEFAULT.alpha,
+    method: str = DEFAULT.multiplicity_method,
 ) -> pd.DataFrame:
     """Within-unit correlation of leg ``a`` at month t - k with leg ``b`` at month t.
 
@@ -384,20 +429,24 @@ def lagged(
     max_lag : int
         Largest k; rows for k = 0..max_lag.
     min_n, alpha : see :func:`within_unit`.
+    method : str
+        :func:`statsmodels.stats.multitest.multipletests` method across the lags.
 
     Returns
     -------
     DataFrame
         ``max_lag + 1`` rows with :data:`COLUMNS`; ``view`` is 'lagged' and ``lag`` is k.
         Statistics as in :func:`within_unit`. Picking the largest of several lags by eye
-        is a multiple comparison: the p-values are per lag.
+        is a multiple comparison: ``p`` is per lag, ``p_adjusted`` allows for the
+        ``max_lag + 1`` lags (``method``) and ``significant`` is ``p_adjusted < alpha``.
 
     Example
     -------
     >>> lagged(legs, "esat", "csat", max_lag=3)[["lag", "n", "r"]]  # doctest: +SKIP
     """
     _, _, grids = leg_grid(legs, [a, b])
-    return _table(_within_rows(grids, a, b, "lagged", range(max_lag + 1), min_n, alpha))
+    rows = _within_rows(grids, a, b, "lagged", range(max_lag + 1), min_n, alpha)
+    return _table(rows, alpha, method)
 
 
 def lag_profile(
@@ -423,7 +472,8 @@ def lag_profile(
     >>> lag_profile(legs, "esat", "csat")[["lag", "r", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
     k = settings.max_lag if max_lag is None else max_lag
-    return lagged(legs, a, b, max_lag=k, min_n=settings.min_corr_n, alpha=settings.alpha)
+    return lagged(legs, a, b, max_lag=k, min_n=settings.min_corr_n, alpha=settings.alpha,
+                  method=settings.multiplicity_method)
 
 
 def leg_pairs(legs_names: Sequence[str] = LEGS) -> list[tuple[str, str]]:
@@ -446,7 +496,7 @@ def relationships(
         Legs in chain order; default ('esat', 'csat', 'profit'), giving the pairs
         (esat, csat), (csat, profit), (esat, profit).
     settings : Settings
-        Supplies ``min_corr_n``, ``max_lag`` and ``alpha``.
+        Supplies ``min_corr_n``, ``max_lag``, ``alpha`` and ``multiplicity_method``.
 
     Returns
     -------
@@ -456,7 +506,11 @@ def relationships(
         (the month of the cross-sectional view, else None), ``n``, ``n_units``, ``r``,
         ``ci_low``, ``ci_high``, ``p``, ``rho``, ``rho_p``, ``enough_data``. Per pair:
         one cross_sectional row, one within_unit row, then lagged rows k = 0..max_lag.
-        Statistics are NaN where ``enough_data`` is False.
+        Statistics are NaN where ``enough_data`` is False. ``p_adjusted``: the p-values
+        adjusted over the whole grid by ``settings.multiplicity_method`` (Holm by
+        default: at most ``alpha`` chance of any false link), counting the lagged view
+        at lag 0 and the within-unit view (the same test) once; ``significant``:
+        ``p_adjusted < alpha``.
 
     Example
     -------
@@ -470,4 +524,4 @@ def relationships(
         rows.append(_cross(legs, a, b, None, n, alpha))
         rows += _within_rows(grids, a, b, "within_unit", [0], n, alpha)
         rows += _within_rows(grids, a, b, "lagged", range(settings.max_lag + 1), n, alpha)
-    return _table(rows)
+    return _table(rows, alpha, settings.multiplicity_method)

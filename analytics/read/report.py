@@ -73,8 +73,9 @@ def build_report(con: Any, period: str | None = None,
     # lagged correlations are within-unit correlations at lag k
     rel["view"] = rel["view"].replace({"lagged": "within_unit"})
     rel = rel.drop_duplicates(subset=["a", "b", "view", "lag"])
-    rel_rows = rel[["a", "b", "view", "lag", "n", "r", "ci_low", "ci_high", "p",
-                    "rho"]].to_dict("records")
+    rel_rows = rel[["a", "b", "view", "lag", "n", "r", "ci_low", "ci_high", "p", "rho",
+                    *(c for c in ("p_adjusted", "significant") if c in rel.columns)]
+                   ].to_dict("records")
     estimate = chain.chain_estimate(legs, settings=s)
     return _clean({
         "period": period,
@@ -82,7 +83,12 @@ def build_report(con: Any, period: str | None = None,
         "units": unit_rows,
         "alerts": alert_rows,
         "relationships": rel_rows,
-        "chain": {k: (None if v is None else {key: v.get(key) for key in
-                                              ("lag", "coef", "ci_low", "ci_high", "p", "n")})
+        # coef and its interval are corrected for the legs' sampling noise, p accounts
+        # for the choice of lag (docs/links.md); coef_raw is the uncorrected slope
+        "chain": {k: (None if v is None or v.get("refused") else
+                      {key: v.get(key) for key in ("lag", "coef", "ci_low", "ci_high", "p",
+                                                   "n", "coef_raw", "reliability")})
                   for k, v in estimate.items()},
+        "chain_refused": {k: v.get("message") for k, v in estimate.items()
+                          if v is not None and v.get("refused")},
     })

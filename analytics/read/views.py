@@ -322,7 +322,9 @@ def what_if_units(
 
     A unit's ESAT index cannot pass 100 (or fall below 0), so the raise applied to a
     unit is ``delta_esat`` capped at the room it has; CSAT % is a share, so the expected
-    CSAT and its interval are clipped to 0-100. Margins are not clipped.
+    CSAT and its interval are clipped to 0-100. Margins are not clipped. The links are
+    those of the chain estimate, corrected for survey sampling noise where it could be
+    (their ``corrected`` flag); a refused link gives no expectations.
 
     Parameters
     ----------
@@ -416,8 +418,11 @@ def chain_sentence(
     str
         "+1 point of ESAT goes with +0.82 points of CSAT after 2 months (95% CI +0.73 to
         +0.92; 40 units, 880 unit-months)." and, when the interval includes 0, a
-        sentence saying the data cannot tell the link from none. With ``fit`` None:
-        "Not enough data ..." with the minimum needed.
+        sentence saying the data cannot tell the link from none (judged by the
+        lag-search ``p`` of :func:`analytics.metrics.chain.chain_estimate` when the fit
+        has one, else by the interval); when ``corrected``, the reliability and the
+        uncorrected slope. A refused fit (too few units) gives its ``message``; with
+        ``fit`` None: "Not enough data ..." with the minimum needed.
 
     Example
     -------
@@ -427,6 +432,8 @@ def chain_sentence(
     '+1 point of ESAT goes with +0.50 points of CSAT after 1 month (95% CI +0.20 to +0.80; 10 units, 90 unit-months).'
     """  # noqa: E501
     a, b = _leg_words(lead, settings), _leg_words(follow, settings)
+    if fit is not None and fit.get("message"):  # refused (too few units): say why
+        return str(fit["message"])
     if fit is None or fit.get("coef") is None:
         return (f"Not enough data to estimate how {a} goes with {b}: the estimate needs at "
                 f"least {settings.min_corr_n} units with {MIN_PERIODS} or more months each.")
@@ -436,8 +443,18 @@ def chain_sentence(
         f"({level} CI {fit['ci_low']:+.2f} to {fit['ci_high']:+.2f}; {fit['n_units']:,} units, "
         f"{fit['n']:,} unit-months)."
     )
-    if fit["ci_low"] <= 0 <= fit["ci_high"]:
+    if fit.get("corrected"):
+        text += (f" Corrected for survey sampling noise (reliability {fit['reliability']:.2f}; "
+                 f"uncorrected {fit['coef_raw']:+.2f}).")
+    searched = fit.get("lags_compared") is not None and fit.get("p") is not None
+    if searched and fit["p"] >= settings.alpha:
+        text += (f" Allowing for the choice among {fit['lags_compared'] + 1} lags (p = "
+                 f"{fit['p']:.2f}), the data cannot tell this link from none.")
+    elif fit["ci_low"] <= 0 <= fit["ci_high"]:
         text += " The interval includes zero: the data cannot tell this link from none."
+    elif searched:
+        text += (f" p = {fit['p']:.3f}, allowing for the choice among "
+                 f"{fit['lags_compared'] + 1} lags.")
     return text
 
 
@@ -456,7 +473,8 @@ def what_if_sentence(result: dict[str, Any], settings: Settings = DEFAULT) -> st
     str
         "Raising ESAT by 5 points goes with +4.1 points of CSAT after 2 months (95% CI
         +3.6 to +4.6) and +0.64 points of gross margin after 3 months (95% CI +0.55 to
-        +0.72)." Parts without an estimate say "not enough data".
+        +0.72)." Parts without an estimate say "not enough data". When ``result`` is
+        ``corrected`` (the links' noise-corrected coefficients), the sentence says so.
 
     Example
     -------
@@ -472,11 +490,15 @@ def what_if_sentence(result: dict[str, Any], settings: Settings = DEFAULT) -> st
             f"({level} CI {result['delta_csat_low']:+.1f} to {result['delta_csat_high']:+.1f})")
     margin = _MARGIN[settings.profit_metric]
     if result.get("delta_profit") is None:
-        return f"{head} goes with {csat}; not enough data to carry it on to {margin}."
+        note = (" The link is corrected for survey sampling noise, which otherwise shrinks "
+                "it." if result.get("corrected") else "")
+        return f"{head} goes with {csat}; not enough data to carry it on to {margin}.{note}"
     profit = (f"{result['delta_profit']:+.2f} points of {margin} "
               f"{_months(result['profit_lag'])} ({level} CI "
               f"{result['delta_profit_low']:+.2f} to {result['delta_profit_high']:+.2f})")
-    return f"{head} goes with {csat} and {profit}."
+    note = (" Both links are corrected for survey sampling noise, which otherwise shrinks "
+            "them." if result.get("corrected") else "")
+    return f"{head} goes with {csat} and {profit}.{note}"
 
 
 def pair_view(

@@ -86,7 +86,12 @@ def test_report_contract(demo_db_file, tmp_path):
         assert a["message"] and isinstance(a["values"], dict)
     assert {x["view"] for x in r["relationships"]} == {"cross_sectional", "within_unit"}
     assert set(r["chain"]) == {"esat_to_csat", "csat_to_profit"}
-    assert set(r["chain"]["esat_to_csat"]) == {"lag", "coef", "ci_low", "ci_high", "p", "n"}
+    link = r["chain"]["esat_to_csat"]
+    # the contract's keys, extended (issue 14) by the uncorrected slope and its reliability
+    assert set(link) == {"lag", "coef", "ci_low", "ci_high", "p", "n", "coef_raw",
+                         "reliability"}
+    assert link["coef"] == pytest.approx(link["coef_raw"] / link["reliability"])
+    assert r["chain_refused"] == {}
     # the planted chain: ESAT leads CSAT by 2 months, CSAT leads margin by 1
     assert (r["chain"]["esat_to_csat"]["lag"], r["chain"]["csat_to_profit"]["lag"]) == (2, 1)
     # the planted out-of-balance units raise the right alerts

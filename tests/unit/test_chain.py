@@ -10,8 +10,16 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from analytics.metrics.chain import FIT_KEYS, chain_estimate, panel_fe, what_if
-from analytics.metrics.relationships import lag_pairs
+from analytics.metrics.chain import (
+    CHAIN_KEYS,
+    FIT_KEYS,
+    _demeaned_pairs,
+    chain_estimate,
+    panel_fe,
+    what_if,
+)
+from analytics.metrics.link_inference import lag_search_p, two_way_demean
+from analytics.metrics.relationships import lag_pairs, leg_grid
 from analytics.settings import DEFAULT
 
 Z975 = 1.959963984540054  # standard normal 97.5% quantile
@@ -96,8 +104,15 @@ def test_chain_estimate_recovers_planted_lags(k1, k2, seed):
     assert first["lags_compared"] == second["lags_compared"] == DEFAULT.max_lag
     assert first["ci_low"] < 0.6 < first["ci_high"]
     assert second["ci_low"] < 0.4 < second["ci_high"]
-    # the reported fit is the chosen lag's fit on its own full sample
-    assert first == {**panel_fe(legs, "csat", "esat", k1), "lags_compared": DEFAULT.max_lag}
+    # the reported fit is the chosen lag's fit on its own full sample; these legs carry no
+    # response counts, so nothing is corrected and the slope is the regression's
+    fe = panel_fe(legs, "csat", "esat", k1)
+    assert set(first) == {*FIT_KEYS, *CHAIN_KEYS}
+    assert {k: first[k] for k in FIT_KEYS if k != "p"} == {k: fe[k] for k in FIT_KEYS if k != "p"}
+    assert first["p_raw"] == fe["p"] and first["coef_raw"] == fe["coef"]
+    assert first["corrected"] is False and first["refused"] is False
+    # no permutation of units matches a planted link: the smallest p 199 permutations allow
+    assert first["p"] == second["p"] == pytest.approx(1 / (DEFAULT.chain_permutations + 1))
 
 
 def test_chain_estimate_shortens_the_lag_range_to_the_data():
@@ -124,6 +139,83 @@ def test_chain_estimate_uses_settings():
     assert strict == {"esat_to_csat": None, "csat_to_profit": None}
 
 
+def test_chain_estimate_refuses_below_min_chain_units():
+    legs = _chain_legs(DEFAULT.min_chain_units - 1, 24, seed=9)
+    chain = chain_estimate(legs)
+    for fit in chain.values():
+        assert set(fit) == {*FIT_KEYS, *CHAIN_KEYS}
+        assert fit["refused"] is True and fit["enough_data"] is False
+        assert all(fit[k] is None for k in ("lag", "coef", "se", "ci_low", "ci_high", "p"))
+        assert fit["n_units"] == 19
+        assert fit["message"].startswith("No chain estimate for 19 units: it needs at least 20")
+    assert what_if(chain, 5.0)["delta_csat"] is None
+    lower = chain_estimate(legs, settings=replace(DEFAULT, min_chain_units=19))
+    assert lower["esat_to_csat"]["refused"] is False and lower["esat_to_csat"]["lag"] == 2
+
+
+def _noisy_legs(units: int = 60, months: int = 30, seed: int = 4, b: float = 0.5):
+    """True ESAT moves CSAT 1 month later by ``b``; ESAT is measured as a mean of
+    ``n_employee`` answers of sd ``esat_sd``, so its sampling variance is known."""
+    rng = np.random.default_rng(seed)
+    shape = (units, months)
+    true = 60 + rng.normal(0, 5, size=(units, 1)) + rng.normal(0, 3, size=shape)
+    n = rng.integers(5, 40, size=shape)
+    esat = true + rng.normal(size=shape) * 20 / np.sqrt(n)
+    csat = 70 + b * np.roll(true, 1, axis=1) + rng.normal(0, 2, size=shape)
+    periods = pd.period_range("2021-01", periods=months, freq="M").strftime("%Y-%m")
+    legs = pd.DataFrame({
+        "unit_id": np.repeat([f"u{i:03d}" for i in range(units)], months),
+        "period": np.tile(periods, units), "esat": esat.ravel(), "csat": csat.ravel(),
+        "profit": rng.normal(30, 2, size=units * months), "n_employee": n.ravel(),
+        "esat_sd": 20.0, "n_customer": 10_000,
+    })  # fmt: skip
+    return legs[legs["period"] > periods[0]]  # the roll wraps the first month
+
+
+def test_noise_correction_undoes_the_attenuation():
+    legs = _noisy_legs()
+    fit = chain_estimate(legs, max_lag=3)["esat_to_csat"]
+    assert fit["lag"] == 1 and fit["corrected"] is True
+    # reliability: true within variance 9 (less the effects) against 9 + 400 E[1/n]
+    dx, dy, noise, _ = _demeaned_pairs(legs, "csat", "esat", 1)
+    assert fit["reliability"] == pytest.approx(1 - noise.sum() / (dx @ dx))
+    assert 0.2 < fit["reliability"] < 0.35  # 9 / (9 + 400 x 0.066) = 0.25
+    assert fit["coef_raw"] == pytest.approx(fit["reliability"] * fit["coef"])
+    assert fit["ci_low_raw"] < fit["coef_raw"] < fit["ci_high_raw"] < 0.5  # attenuated
+    assert fit["ci_low"] < 0.5 < fit["ci_high"]  # corrected: covers the truth
+    assert fit["ci_high"] - fit["ci_low"] > fit["ci_high_raw"] - fit["ci_low_raw"]
+
+
+def test_demeaned_pairs_are_the_two_way_fit():
+    legs = _chain_legs(15, 12, seed=7, drop=0.2)
+    dx, dy, noise, rows = _demeaned_pairs(legs, "csat", "esat", 2)
+    fe = panel_fe(legs, "csat", "esat", 2)
+    assert noise is None and len(dx) == fe["n"] and len(np.unique(rows)) == fe["n_units"]
+    assert (dx @ dy) / (dx @ dx) == pytest.approx(fe["coef"], rel=1e-8)
+
+
+def test_two_way_demean_equals_linearmodels():
+    from linearmodels.panel.data import PanelData
+
+    legs = _chain_legs(9, 8, seed=2, drop=0.25)
+    _, _, grids = leg_grid(legs, ["esat"])
+    mask = ~np.isnan(grids["esat"])
+    ours = two_way_demean(grids["esat"], mask)[mask]
+    row, col = np.nonzero(mask)
+    frame = pd.DataFrame({"x": grids["esat"][mask]}, index=pd.MultiIndex.from_arrays([row, col]))
+    ref = PanelData(frame).demean("both").dataframe["x"].to_numpy()
+    np.testing.assert_allclose(ours, ref, atol=1e-7)
+
+
+def test_lag_search_p_is_uniform_ish_without_a_link():
+    ps = []
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        ps.append(lag_search_p(rng.normal(size=(20, 18)), rng.normal(size=(20, 18)), 4, 99))
+    ps = np.array(ps)
+    assert 0.3 < ps.mean() < 0.7 and (ps < 0.05).mean() <= 0.1
+
+
 LINK1 = {"lag": 2, "coef": 0.5, "se": 0.1, "ci_low": 0.28, "ci_high": 0.72}
 LINK2 = {"lag": 1, "coef": 0.4, "se": 0.05, "ci_low": 0.3, "ci_high": 0.5}
 
@@ -137,7 +229,7 @@ def test_what_if_by_hand(delta):
         "delta_esat": delta, "csat_lag": 2, "delta_csat": 0.5 * delta,
         "delta_csat_low": lo, "delta_csat_high": hi, "profit_lag": 3,
         "delta_profit": 0.2 * delta, "delta_profit_low": 0.2 * delta - Z975 * se,
-        "delta_profit_high": 0.2 * delta + Z975 * se,
+        "delta_profit_high": 0.2 * delta + Z975 * se, "corrected": False,
     }  # fmt: skip
     assert out.keys() == expected.keys()
     for key, value in expected.items():
@@ -157,6 +249,13 @@ def test_what_if_missing_links(chain, known):
     assert all(out[key] is None for key in profit)
     assert all(out[key] is not None for key in known)
     assert out["delta_esat"] == 2.0
+
+
+def test_what_if_says_when_both_links_are_corrected():
+    both = {"esat_to_csat": {**LINK1, "corrected": True},
+            "csat_to_profit": {**LINK2, "corrected": True}}
+    assert what_if(both, 5.0)["corrected"] is True
+    assert what_if({**both, "csat_to_profit": LINK2}, 5.0)["corrected"] is False
 
 
 def test_what_if_zero_change():

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
+from analytics.metrics.link_inference import cluster_slope_test
 from analytics.metrics.relationships import (
     COLUMNS,
     correlate,
@@ -213,13 +215,20 @@ def test_within_unit_p_equals_ols_with_unit_dummies(seed):
     row = within_unit(legs, "esat", "csat").iloc[0]
     data = legs.dropna(subset=["esat", "csat"])
     fit = smf.ols("csat ~ esat + C(unit_id)", data).fit()
+    # months are not independent within a unit: p is the same OLS, clustered by unit
+    groups = pd.factorize(data["unit_id"])[0]
+    clustered = smf.ols("csat ~ esat + C(unit_id)", data).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     t, df = fit.tvalues["esat"], fit.df_resid
     assert row["n"] == len(data)
     assert row["n_units"] == data["unit_id"].nunique()
-    assert row["p"] == pytest.approx(fit.pvalues["esat"], abs=1e-9)
+    assert row["p"] == pytest.approx(clustered.pvalues["esat"], rel=1e-9)
     assert row["r"] == pytest.approx(t / math.sqrt(t * t + df), abs=1e-9)  # partial r
-    half = Z975 / math.sqrt(df - 1)  # Fisher z with n - n_units - 2 = df - 1
+    # Fisher z with n - n_units - 2 = df - 1 pairs, divided by the design effect
+    deff = max(1.0, (clustered.bse["esat"] / fit.bse["esat"]) ** 2)
+    half = Z975 / math.sqrt((df - 1) / deff)
     assert row["ci_low"] == pytest.approx(math.tanh(math.atanh(row["r"]) - half), abs=1e-9)
+    assert row["p_adjusted"] == row["p"]  # one test in the table
 
 
 def test_within_unit_removes_fixed_unit_differences():
@@ -274,7 +283,46 @@ def test_lag_profile_is_the_lagged_rows_of_relationships():
     table = relationships(legs)
     expected = table[(table["view"] == "lagged") & (table["a"] == "csat")]
     got = lag_profile(legs, "csat", "profit")
-    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+    own = ["p_adjusted", "significant"]  # adjusted over the table each is in
+    pd.testing.assert_frame_equal(got.drop(columns=own).reset_index(drop=True),
+                                  expected.drop(columns=own).reset_index(drop=True))
+    holm = multipletests(got["p"], method="holm")[1]
+    np.testing.assert_allclose(got["p_adjusted"], holm, rtol=1e-12)
+
+
+def test_grid_adjusts_over_its_distinct_tests():
+    legs = _legs(12, 14, seed=3)
+    table = relationships(legs)
+    lag0 = (table["view"] == "lagged") & (table["lag"] == 0)
+    family = table[~lag0]
+    assert len(family) == 3 * (2 + DEFAULT.max_lag)  # 24 distinct tests, not 27
+    np.testing.assert_allclose(family["p_adjusted"],
+                               multipletests(family["p"], method="holm")[1], rtol=1e-12)
+    within = table[table["view"] == "within_unit"].set_index(["a", "b"])["p_adjusted"]
+    np.testing.assert_allclose(table.loc[lag0, "p_adjusted"], within.to_numpy())
+    assert (table["significant"] == (table["p_adjusted"] < DEFAULT.alpha)).all()
+    bh = relationships(legs, settings=replace(DEFAULT, multiplicity_method="fdr_bh"))
+    np.testing.assert_allclose(bh.loc[~lag0, "p_adjusted"],
+                               multipletests(family["p"], method="fdr_bh")[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [41, 42])
+def test_cluster_slope_test_equals_statsmodels(seed):
+    rng = np.random.default_rng(seed)
+    units = np.repeat(np.arange(9), 7)
+    x = rng.normal(size=63) + rng.normal(size=9)[units]
+    y = 0.3 * x + rng.normal(size=63)
+    frame = pd.DataFrame({"x": x, "y": y, "u": units})
+    ref = smf.ols("y ~ x + C(u)", frame).fit(cov_type="cluster", cov_kwds={"groups": units},
+                                              use_t=True)
+    iid = smf.ols("y ~ x + C(u)", frame).fit()
+    dx = x - frame.groupby("u")["x"].transform("mean").to_numpy()
+    dy = y - frame.groupby("u")["y"].transform("mean").to_numpy()
+    got = cluster_slope_test(dx, dy, units, n_absorbed=9)
+    assert got["slope"] == pytest.approx(ref.params["x"], rel=1e-10)
+    assert got["se"] == pytest.approx(ref.bse["x"], rel=1e-10)
+    assert got["se_iid"] == pytest.approx(iid.bse["x"], rel=1e-10)
+    assert got["p"] == pytest.approx(ref.pvalues["x"], rel=1e-9)
 
 
 NULL_SEEDS = range(200)

@@ -119,14 +119,15 @@ def _summary(con: Any, via: Via, f: Filters, sk: str, period: str) -> str:
 
 
 def _whole_company(f: Filters) -> Filters:
-    """The selection's months (and departments) over every unit: no scope, no org filter.
+    """The selection's months over every unit: no scope, no org or department filter
+    (the panel describes whole units and ignores departments, so keeping them would only
+    key the same panel twice).
 
     Alerts are computed against the whole company and then narrowed to the units a
     selection covers (metrics.md §4): the shrinkage toward the company and the company's
     month-to-month variation must not depend on who is looking.
     """
-    return Filters(period_from=f.period_from, period_to=f.period_to,
-                   departments=f.departments)
+    return Filters(period_from=f.period_from, period_to=f.period_to)
 
 
 def _alerts(con: Any, via: Via, f: Filters, sk: str, period: str | None = None) -> Any:
@@ -152,8 +153,7 @@ def _on(dep: str, fn: Callable[..., Any], *, settings: str = "positional") -> Ca
     """A result computed from the result ``dep`` of the same selection and settings.
 
     ``settings`` says how ``fn`` takes them: ``"positional"`` right after the extra
-    arguments, ``"first"`` right after ``dep``, ``"keyword"`` as ``settings=``,
-    ``"none"`` not at all.
+    arguments, ``"keyword"`` as ``settings=``, ``"none"`` not at all.
     """
     def run(con: Any, via: Via, f: Filters, sk: str, *extra: Any) -> Any:
         base = via(dep, f, sk)
@@ -161,8 +161,6 @@ def _on(dep: str, fn: Callable[..., Any], *, settings: str = "positional") -> Ca
             return fn(base, *extra)
         if settings == "keyword":
             return fn(base, *extra, settings=settings_of(sk))
-        if settings == "first":
-            return fn(base, settings_of(sk), *extra)
         return fn(base, *extra, settings_of(sk))
     return run
 

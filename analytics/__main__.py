@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("folder")
     rs.add_argument("--force", action="store_true",
                     help="replace an existing database (kept as .bak)")
+    au = sub.add_parser("audit-confidentiality",
+                        help="audit the published employee figures as a whole (exit 1 "
+                             "if any hidden small group can be recovered)")
+    db(au)
+    au.add_argument("--role", default="hr", choices=["executive", "manager", "hr", "admin"],
+                    help="whose view to audit (a manager: the units given with --unit)")
+    au.add_argument("--unit", action="append", default=[],
+                    help="a unit the manager runs (repeat for several)")
+    au.add_argument("--json", action="store_true")
     _users_parser(sub)
     return p
 
@@ -320,8 +329,35 @@ def _read_password(from_stdin: bool) -> str | None:
     return first
 
 
-_COMMANDS = {"backup": _backup, "demo": _demo, "ingest": _ingest, "report": _report,
-             "batches": _batches, "rollback": _rollback, "remove-demo": _remove_demo}
+def _audit_confidentiality(con, args) -> int:
+    from analytics.read import data, published
+
+    if args.role == "manager" and not args.unit:
+        print("error: a manager's audit needs the units they run (--unit U1 ...)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    units = tuple(args.unit) if args.role == "manager" else None
+    found = published.build(con, data.settings(con), with_audit=True, units=units).audits
+    rows = {family: {"published": a.published, "hidden": a.hidden, "targets": a.targets,
+                     "failed": a.failed,
+                     "narrowest_points": None if a.narrowest == float("inf")
+                     else round(a.narrowest, 2)}
+            for family, a in found.items()}
+    if args.json:
+        print(json.dumps({"role": args.role, "families": rows}))
+    else:
+        for family, r in rows.items():
+            print(f"{family}: {r['published']} published groups, {r['hidden']} hidden, "
+                  f"{r['targets']} small groups and cells checked, narrowest protection "
+                  f"{r['narrowest_points']} points, {len(r['failed'])} recoverable")
+            for line in r["failed"][:20]:
+                print(f"  recoverable: {line}")
+    return EXIT_REJECTED if any(r["failed"] for r in rows.values()) else EXIT_OK
+
+
+_COMMANDS = {"audit-confidentiality": _audit_confidentiality, "backup": _backup,
+             "demo": _demo, "ingest": _ingest, "report": _report, "batches": _batches,
+             "rollback": _rollback, "remove-demo": _remove_demo}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from analytics.filters import Filters
-from analytics.read import customers, data, results, views
+from analytics.read import customers, data, published, results, views
 from analytics.read.results import FORMS as _FORMS
 from analytics.read.results import lookup, settings_key
 from analytics.settings import Settings
@@ -219,6 +219,10 @@ def warm_up(con: Any, progress: Callable[[float, str], None] | None = None) -> W
             except Exception:  # noqa: BLE001 - e.g. a type JSON cannot hold exactly
                 log.warning("warm-up: %s could not be kept", name, exc_info=True)
                 report.failed.append(name)
+        try:
+            published.keep(con, at, s)
+        except Exception:  # noqa: BLE001 - the app decides it again on its first page
+            log.warning("warm-up: the published table set could not be kept", exc_info=True)
         kept.drop_others(con, at)
     report.seconds = time.perf_counter() - start
     return report

@@ -45,6 +45,12 @@ _BUNDLE = "__fields__"
 
 def stamp(con: duckdb.DuckDBPyConnection) -> str:
     """The data version and a digest of the batch list and the settings, in one query."""
+    return content_key(con)
+
+
+def content_key(con: duckdb.DuckDBPyConnection) -> str:
+    """What :func:`stamp` returns (two databases with the same batches and settings at
+    the same data version hold the same data): for readers that key results by content."""
     row = con.cursor().execute(
         """SELECT (SELECT value FROM meta WHERE key = 'data_version'),
                   md5(concat(

@@ -65,10 +65,19 @@ def _sign_in_page(page) -> None:
 
 
 def _press_sign_in(page, app_url: str) -> None:
-    page.get_by_role("button", name="Sign in").click()
-    # /auth/login -> provider /authorize -> /oauth2callback -> the app again
-    page.wait_for_url(lambda u: u.startswith(app_url) and "/oauth2callback" not in u
-                      and "/auth/" not in u, timeout=30_000)
+    """Press Sign in and return once the app's new page has loaded and is idle.
+
+    /auth/login -> provider /authorize -> /oauth2callback -> the app again: redirects all,
+    so the sign-in page stays in the tab until the app's page replaces it, and that page
+    is sent only after the server has exchanged the code at /token. Waiting for the app's
+    URL is no wait (the sign-in page is at that URL already; Playwright's wait_for_url
+    returns at once), and for some ms after the click the old page still reads connected
+    and idle: wait for the new document's load event instead.
+    """
+    with page.expect_event("load", timeout=30_000):
+        page.get_by_role("button", name="Sign in").click()
+    assert page.url.startswith(app_url), page.url
+    assert "/oauth2callback" not in page.url and "/auth/" not in page.url, page.url
     wait_for_app(page)
 
 

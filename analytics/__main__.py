@@ -330,6 +330,7 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def _audit_confidentiality(con, args) -> int:
+    from analytics.access import tables
     from analytics.read import data, published
 
     if args.role == "manager" and not args.unit:
@@ -338,21 +339,30 @@ def _audit_confidentiality(con, args) -> int:
         return EXIT_USAGE
     units = tuple(args.unit) if args.role == "manager" else None
     found = published.build(con, data.settings(con), with_audit=True, units=units).audits
-    rows = {family: {"published": a.published, "hidden": a.hidden, "targets": a.targets,
-                     "failed": a.failed,
-                     "narrowest_points": None if a.narrowest == float("inf")
-                     else round(a.narrowest, 2)}
-            for family, a in found.items()}
+    total = tables.Audit()
+    for a in found.values():
+        total = total.add(a)
+
+    def row(a: tables.Audit) -> dict:
+        return {"published": a.published, "hidden": a.hidden, "small_groups": a.groups,
+                "small_cells": a.cells, "recoverable": a.failed,
+                "narrowest_points": None if a.narrowest == float("inf")
+                else round(a.narrowest, 2)}
+
     if args.json:
-        print(json.dumps({"role": args.role, "families": rows}))
+        print(json.dumps({"role": args.role, "units": list(units or []), **row(total),
+                          "families": {f: row(a) for f, a in found.items()}}))
     else:
-        for family, r in rows.items():
-            print(f"{family}: {r['published']} published groups, {r['hidden']} hidden, "
-                  f"{r['targets']} small groups and cells checked, narrowest protection "
-                  f"{r['narrowest_points']} points, {len(r['failed'])} recoverable")
-            for line in r["failed"][:20]:
-                print(f"  recoverable: {line}")
-    return EXIT_REJECTED if any(r["failed"] for r in rows.values()) else EXIT_OK
+        narrow = ("no small group to protect" if total.narrowest == float("inf") else
+                  f"narrowest protection {total.narrowest:.1f} points")
+        print(f"{args.role}{' (' + ', '.join(units) + ')' if units else ''}: "
+              f"{total.published:,} published groups, {total.hidden:,} hidden; "
+              f"{total.groups:,} small groups checked ({narrow}); {total.cells:,} small "
+              f"department-months checked (none determined unless listed); "
+              f"{len(total.failed):,} recoverable")
+        for line in total.failed[:20]:
+            print(f"  recoverable: {line}")
+    return EXIT_REJECTED if total.failed else EXIT_OK
 
 
 _COMMANDS = {"audit-confidentiality": _audit_confidentiality, "backup": _backup,

@@ -75,6 +75,9 @@ class Settings:
     # §7 confidentiality
     min_group_size: int = 5
     min_comment_group_size: int = 10
+    # points (0-100) a hidden small group's figures stay uncertain by, either side, under
+    # every combination of published figures (analytics.access.tables); never below 10
+    confidentiality_protection: float = 10.0
     # targets per leg (0-100 points for ESAT/CSAT, % for margin); None = company norm
     targets: dict[str, float] = field(
         default_factory=lambda: {"esat": 70.0, "csat": 80.0, "profit": 30.0}
@@ -85,6 +88,8 @@ class Settings:
             raise ValueError("min_group_size may never be below 3 (metrics.md §7)")
         if self.min_comment_group_size < self.min_group_size:
             raise ValueError("min_comment_group_size must be at least min_group_size")
+        if not self.confidentiality_protection >= 10:
+            raise ValueError("confidentiality_protection may never be below 10 points")
         if self.profit_metric not in PROFIT_COLUMNS:
             raise ValueError(f"profit_metric must be one of {PROFIT_COLUMNS}")
 

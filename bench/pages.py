@@ -3,7 +3,7 @@ file run through ``AppTest``, cold and warm (second run), against the page's mai
 aggregate run directly with DuckDB on the same file.
 
 Cold is the issue's "first run after a load" in a fresh process: ``st.cache_data``,
-``st.cache_resource`` and the employee-cells memo (``responses.clear_memo``) are cleared
+``st.cache_resource`` and the table-set memo (``published.clear``) are cleared
 before each cold run; the results kept per data version on disk beside the database
 (``<db>.kept/``, written by :func:`analytics.read.warmup.warm_up` right after every load) are
 NOT cleared, since a load writes them before any page runs. The warm-up's own time (part
@@ -99,7 +99,7 @@ def time_page(page: str) -> tuple[float, float, str | None]:
     from streamlit.logger import set_log_level
     from streamlit.testing.v1 import AppTest
 
-    from analytics.store import responses
+    from analytics.read import published
     from ui.navigation import PAGES_DIR
 
     set_log_level("error")  # "No runtime found" on every bare run
@@ -107,7 +107,7 @@ def time_page(page: str) -> tuple[float, float, str | None]:
     for _ in range(REPEAT):
         st.cache_data.clear()
         st.cache_resource.clear()
-        responses.clear_memo()  # the employee cells kept per data version: cold too
+        published.clear()  # the table set held per data version: cold too
         at = AppTest.from_file(str(PAGES_DIR / page), default_timeout=600)
         for times in (cold, warm):
             start = time.perf_counter()

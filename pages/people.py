@@ -25,6 +25,9 @@ check = cp.people_selection(*key)
 if not check.shown:
     st.info(check.message, icon=":material/lock:")
     st.stop()
+if check.months:
+    st.caption(f"Department figures are published per complete calendar quarter: "
+               f"these describe {check.months}.")
 
 s = cp.people_summary(*key)
 cards = [("ESAT index", s["esat_index"], ".1f"), ("% satisfied", s["esat_pct_satisfied"], ".0f"),
@@ -45,8 +48,11 @@ with groups:
     st.plotly_chart(figure(charts.esat_csat_bars, cp.people_esat_csat(*key, by), by, min_n),
                     key="people_bars", width="stretch")
     if by == "department":
-        st.caption("CSAT is measured per unit, not per department; see Region, Division "
-                   "or Unit for ESAT beside CSAT.")
+        quarter = cp.people_quarters(*key)
+        st.caption(f"Departments: {quarter}, the complete quarter(s) of this selection "
+                   "(department figures are published per quarter; a unit's departments "
+                   "under the minimum together as 'Other departments'). CSAT is measured "
+                   "per unit, not per department.")
     elif f.departments:
         st.caption("CSAT covers all customers of each group: departments are employee-only.")
     table = cp.people_groups(*key, by)
@@ -68,7 +74,7 @@ with items:
 with enps:
     dist = cp.people_enps(*key)
     if dist.empty:
-        st.info(f"eNPS is hidden ({suppressed_label(min_n)}) or was not asked.")
+        st.info("eNPS is not published for this selection, or was not asked.")
     else:
         st.plotly_chart(figure(charts.enps_histogram, dist, s["enps"]), key="people_enps",
                         width="stretch")

@@ -52,6 +52,12 @@ def people_heatmap(version: int, filters: Filters, settings_key: str,
     return result(version, "people_heatmap", filters, settings_key, by)
 
 
+@reader("people_quarters")
+@st.cache_data(show_spinner=False, max_entries=64)
+def people_quarters(version: int, filters: Filters, settings_key: str) -> str | None:
+    return result(version, "people_quarters", filters, settings_key)
+
+
 @reader("people_enps")
 @st.cache_data(show_spinner=False, max_entries=64)
 def people_enps(version: int, filters: Filters, settings_key: str,
@@ -172,6 +178,12 @@ def drivers_block(drv: pd.DataFrame, outcome: str, key: str, file_name: str) -> 
 def comments_block(said: dict[str, Any], key: str, download: bool) -> None:
     """The comments of a group, or the reason they are not shown."""
     if said["shown"]:
+        if said.get("months"):
+            lists = said.get("lists") or 0
+            st.caption(f"Employee comments are published in fixed lists per unit and "
+                       f"complete quarter (a unit with few comments shares its region's "
+                       f"list): {lists:,} list{'s' if lists != 1 else ''} of "
+                       f"{said['months']}, in no particular order.")
         comment_tables(said, key, download=download)
     else:
         st.info(said["message"], icon=":material/lock:" if not download else None)

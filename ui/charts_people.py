@@ -28,6 +28,7 @@ DRIVERS_NOTE = ("Importance is each item's correlation with {outcome} across res
                 "dotted lines are the medians of all items. *Fix first*: matters more than "
                 "most, scores lower than most. Correlation is not proof of cause.")
 DIFFERENCE_NOTE = "hidden: another view would reveal a small group by subtraction"
+UNPUBLISHED_NOTE = "not published at this grain (a unit's small departments are pooled)"
 
 
 def plain(values) -> pd.Series:
@@ -39,7 +40,7 @@ def plain(values) -> pd.Series:
 def hidden_note(suppression: pd.Series, min_n: int) -> pd.Series:
     """Why each figure is hidden, in words ('' when shown)."""
     notes = {"primary": f"fewer than {min_n} responses", "complementary": COMPLEMENTARY_NOTE,
-             "difference": DIFFERENCE_NOTE}
+             "difference": DIFFERENCE_NOTE, "unpublished": UNPUBLISHED_NOTE}
     return suppression.map(notes).fillna("")
 
 
@@ -115,22 +116,25 @@ def item_heatmap(frame: pd.DataFrame, by: str, min_n: int) -> go.Figure:
 
 
 def enps_histogram(frame: pd.DataFrame, enps: float | None = None) -> go.Figure:
-    """Share of answers at each eNPS point, coloured detractor / passive / promoter."""
+    """Share of eNPS answers per category: detractors (0-6), passives (7-8), promoters
+    (9-10). A group's eNPS is published in these three only, never as a 0-10 histogram."""
     colours = {"detractor": DETRACTOR, "passive": PASSIVE, "promoter": PROMOTER}
+    ranges = {"detractor": "0-6", "passive": "7-8", "promoter": "9-10"}
     fig = go.Figure()
     for category, colour in colours.items():
         part = frame[frame["category"] == category]
-        fig.add_trace(go.Bar(x=part["score"], y=part["pct"], name=f"{category}s",
-                             marker_color=colour,
-                             hovertemplate="score %{x}: %{y:.1f}% of answers<extra></extra>"))
+        fig.add_trace(go.Bar(x=[f"{category}s ({ranges[category]})"] * len(part),
+                             y=part["pct"], name=f"{category}s", marker_color=colour,
+                             text=[f"{v:.0f}%" for v in part["pct"]], textposition="outside",
+                             hovertemplate="%{x}: %{y:.1f}% of answers<extra></extra>"))
     shares = frame.groupby("category")["pct"].sum()
-    title = "How likely are employees to recommend working here? (0-10)"
+    title = "How likely are employees to recommend working here?"
     if enps is not None:
         title += (f"<br><sup>eNPS {enps:+.0f} = {shares.get('promoter', 0):.0f}% promoters "
                   f"− {shares.get('detractor', 0):.0f}% detractors</sup>")
-    fig.update_xaxes(tickmode="linear", dtick=1, title_text="answer")
-    fig.update_yaxes(title_text="% of answers")
-    fig.update_layout(hovermode="closest", bargap=0.15)
+    fig.update_xaxes(title_text="answer (0-10)")
+    fig.update_yaxes(title_text="% of answers", range=[0, max(100.0, 0)])
+    fig.update_layout(hovermode="closest", bargap=0.35, showlegend=False)
     return _layout(fig, title, height=360)
 
 

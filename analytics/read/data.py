@@ -49,21 +49,46 @@ def unit_filters(filters: Filters) -> Filters:
     return replace(filters, departments=())
 
 
+def _scope(ts: published.TableSet, org: pd.DataFrame, f: Filters,
+           months: tuple[str, ...] | None = None) -> published.Scope:
+    """The units and months of a selection (departments dropped), within its scope."""
+    units = privacy.effective_units(org, f.regions, f.divisions, f.units)
+    chosen = set(org["unit_id"].astype(str)) if units is None else set(units)
+    if f.scope is not None:
+        chosen &= set(f.scope)
+    return published.Scope(frozenset(chosen), months if months is not None
+                           else published.months_of(ts, f.period_from, f.period_to))
+
+
 def panel(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataFrame:
-    """panel_df (docs/panel.md) with the employee figures of unpublished unit-months hidden.
+    """panel_df (docs/panel.md) with employee figures of published unit-months only.
 
     Which unit-months are hidden is decided once per data version for the whole published
-    table set (:mod:`analytics.read.published`, :mod:`analytics.access.tables`): small
-    groups, and the groups hidden so that no combination of published figures gives a
-    small one away. It never depends on the selection, so views of different regions
-    hide the same unit-months.
+    table set (:mod:`analytics.read.published`, :mod:`analytics.access.tables`); it never
+    depends on the selection. A unit's ``esat_sd`` is its month's company-wide standard
+    deviation (a unit's own second moment is not published).
 
-    Adds ``suppressed`` (bool): True where the unit-month's ESAT figures are hidden
-    (``enps_suppressed`` for the eNPS figures).
+    Adds ``suppressed`` (bool): True where the unit-month has ESAT answers but its figures
+    are hidden (``enps_suppressed`` for the eNPS figures).
     """
     f = unit_filters(filters)
     months = Filters(period_from=f.period_from, period_to=f.period_to)
-    out = published.hide_unit_months(published.table_set(con, s), queries.panel(con, months))
+    frame = queries.panel(con, months)
+    ts = published.table_set(con, s)
+    shown = published.unit_months(ts)
+    employee = [c for cols in published.PANEL_COLUMNS.values() for c in cols]
+    had = {fam: pd.to_numeric(frame[cols[0]], errors="coerce").fillna(0) > 0
+           for fam, cols in published.PANEL_COLUMNS.items()}
+    out = frame.drop(columns=[c for c in employee if c in frame]).merge(
+        shown, on=["unit_id", "period"], how="left")
+    for fam, cols in published.PANEL_COLUMNS.items():
+        out[published.FLAGS[fam]] = (had[fam].to_numpy()
+                                     & out[cols[1]].isna().to_numpy())
+    if "response_rate" in out:
+        out["response_rate"] = (out["n_employee"] * 100.0
+                                / out["headcount"].where(out["headcount"] > 0))
+    out = out[[c for c in frame.columns if c in out] +
+              [c for c in out.columns if c not in frame.columns]]
     units = privacy.effective_units(queries.units(con), f.regions, f.divisions, f.units)
     if units is not None:
         out = out[out["unit_id"].isin(units)]
@@ -76,14 +101,35 @@ def kpis(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
          by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Pooled KPIs of a selection (per group of ``by``), employee figures published only.
 
-    A row's employee figures are shown when its selection is a union of published groups
-    of the table set (:func:`analytics.read.published.selection_shown`) with at least
-    ``min_group_size`` respondents: then they are sums of published figures and give
-    nothing away. Customer and margin figures are always shown.
+    A row's employee figures are computed from the published groups whose union is the
+    row's selection (:func:`analytics.read.published.selection`); a row that is no such
+    union shows none. Customer and margin figures are always shown.
     """
     f = unit_filters(filters)
     frame = queries.group_kpis(con, f, by)
-    return published.hide_rows(published.table_set(con, s), frame, f, by, s)
+    ts = published.table_set(con, s)
+    org = queries.units(con)
+    employee = [c for cols in published.PANEL_COLUMNS.values() for c in cols]
+    rows = []
+    for row in frame[list(by)].to_dict("records") if by else [{}] * len(frame):
+        rf = f
+        for k, value in row.items():
+            if k == "period":
+                rf = rf.with_period(str(value))
+            else:
+                rf = replace(rf, **{_FIELDS[k]: (str(value),)})
+        rows.append(published.selection(ts, _scope(ts, org, rf)))
+    figs = pd.DataFrame(rows, index=frame.index,
+                        columns=[*employee, *published.FLAGS.values(), "n_responses"])
+    out = frame.drop(columns=[c for c in employee if c in frame])
+    for col in employee:
+        out[col] = pd.to_numeric(figs[col], errors="coerce")
+    for flag in published.FLAGS.values():
+        out[flag] = figs[flag].astype(bool).to_numpy()
+    return out
+
+
+_FIELDS = {"region": "regions", "division": "divisions", "unit_id": "units"}
 
 
 def company(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> dict:

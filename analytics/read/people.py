@@ -1,33 +1,32 @@
-"""The People page's read API: employee figures with the confidentiality rules applied.
+"""The People page's read API: employee figures from the published table set only.
 
-metrics.md §7 is enforced here, where the data is read, so that no page, filter or
-download can obtain an employee figure of a group below ``Settings.min_group_size``:
+metrics.md §7 is enforced here and in :mod:`analytics.read.published`, where the data is
+read, so that no page, filter or download can obtain an employee figure of a group below
+``Settings.min_group_size``, alone or combined with any other figure:
 
-1. **The selection.** Nothing is returned for a selection (months × units × departments)
-   with fewer than ``min_group_size`` responses.
-2. **Minimum difference.** A filter that leaves out a small group gives it away by
-   comparison with the view without it (all departments minus "all but Admin" is Admin;
-   months July to September minus August to September is July; region South minus units
-   U4 and U5 is U6). :func:`analytics.access.privacy.difference_guard` refuses a selection (or a
-   breakdown row) when one of its months, units (under an org filter) or departments
-   (under a department filter) holds 1 to ``min_n - 1`` respondents, or when dropping its
-   org and/or department filters adds 1 to ``min_n - 1``, as employee-survey tools do.
-3. **Breakdowns** (by department, unit, region, division or month) are children of the
-   selection total shown beside them: small rows are hidden, then
-   :func:`analytics.access.privacy.complementary_suppress` hides a sibling so no hidden row is
-   the total minus the shown rows, and a last pass hides the next-smallest sibling while
-   the hidden rows *together* hold 1 to ``min_n - 1`` respondents (rows of 1 and 2
-   answers are a group of 3 to the subtracting reader).
-4. **Comments** need ``min_comment_group_size`` comments, under the same rules.
+1. **Published groups only.** Every figure is added up from the groups of the published
+   table set (unit / region / division / company × month; department and unit ×
+   department × complete quarter), decided and audited as a whole at each data version
+   (:mod:`analytics.access.tables`). A selection that is no union of published groups
+   shows no figure, whatever its size.
+2. **Two grains.** Without a department filter, figures are per month. Department
+   figures exist per *complete calendar quarter* (:func:`grain`): a range of months uses
+   the quarters inside it, a single month the latest complete quarter, and the page says
+   which. A unit's departments under the minimum are published together as "Other
+   departments".
+3. **Comments** are published in fixed lists (one per unit and complete quarter, or
+   pooled per region or company when a unit has fewer than
+   ``min_comment_group_size``): a selection shows the lists that lie wholly inside it,
+   with their themes and sentiment; a comment is in exactly one list.
 
 Hidden figures are NaN, never a number; ``suppressed`` (bool) and ``suppression``
-(``'primary'``: too few responses, ``'complementary'``: hidden to protect another row,
-``'difference'``: would reveal a small group by comparison) say why.
+(``'primary'``: the group itself is too small, ``'complementary'``: hidden so that no
+smaller group can be worked out, ``'unpublished'``: not a group the table set publishes)
+say why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -35,33 +34,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.access.privacy import (
-    CELL_KEYS,
-    NOT_GIVEN,
-    difference_guard,
-    effective_units,
-    shield_breakdown,
-    suppressed_label,
-)
+from analytics.access import tables
+from analytics.access.privacy import effective_units, suppressed_label
 from analytics.filters import ALL, Filters
 from analytics.metrics import comments as text
 from analytics.metrics import drivers as drv
+from analytics.read import published
 from analytics.settings import DEFAULT, Settings
+from analytics.store import cells as store_cells
 from analytics.store import queries, responses
 
 #: group keys a People breakdown may use, with their labels
 BREAKDOWNS: dict[str, str] = {"department": "Department", "region": "Region",
                               "division": "Division", "unit_id": "Unit", "period": "Month"}
-#: each count and the figures computed from the respondents it counts
-FIGURES: dict[str, tuple[str, ...]] = {
-    "n_employee": ("esat_index", "esat_sd", "esat_sat_n", "esat_pct_satisfied"),
-    "n_enps": ("enps", "enps_promoters", "enps_detractors"),
-    "n_responses": ("response_rate",),
-}
-
-
-#: prefix of the suppression columns of each count ('' for the main figure)
-_FLAG = {"n_enps": "enps_", "n_responses": "rate_"}
+#: the columns of a breakdown row
+GROUP_COLUMNS = ("n_responses", "n_employee", "esat_index", "esat_pct_satisfied",
+                 "esat_sat_n", "esat_sd", "n_enps", "enps", "enps_promoters",
+                 "enps_detractors", "response_rate")
 
 
 @dataclass(frozen=True)
@@ -69,99 +58,143 @@ class Selection:
     """Whether employee figures may be shown for a selection, and if not, why."""
 
     shown: bool
-    reason: str | None = None  # 'no_data', 'small' or 'difference'
+    reason: str | None = None  # 'no_data', 'unpublished'
     message: str | None = None
+    months: str | None = None  # the months the figures describe, when not the selection's
 
 
-def _keyed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Missing group keys (a response without department) become their own labelled row."""
-    for k in keys:
-        if k in frame and frame[k].isna().any():
-            frame[k] = frame[k].astype(object).where(frame[k].notna(), NOT_GIVEN)
-    return frame
+@dataclass(frozen=True)
+class Grain:
+    """The scope a People read uses: its units, months and departments, and a label."""
+
+    scope: published.Scope
+    label: str | None  # e.g. "2025-Q3 (Jul-Sep)" when department figures snap to quarters
 
 
-Reader = Callable[[Filters, tuple[str, ...]], pd.DataFrame]
+def _ts(con: Any, s: Settings) -> published.TableSet:
+    return published.table_set(con, s)
 
 
-def _groups(con: Any) -> Reader:
-    return lambda f, by: responses.employee_groups(con, f, by)
+def _units(ts: published.TableSet, f: Filters) -> frozenset[str]:
+    chosen = effective_units(ts.units, f.regions, f.divisions, f.units)
+    units = set(ts.units["unit_id"].astype(str)) if chosen is None else set(chosen)
+    if f.scope is not None:
+        units &= set(f.scope)
+    return frozenset(units)
 
 
-def _cells(con: Any, read: Reader, filters: Filters, by: tuple[str, ...]) -> pd.DataFrame:
-    """Counts per unit, month and department over the selection's months, every unit and
-    department (what :func:`analytics.access.privacy.difference_guard` compares against)."""
-    months = Filters(period_from=filters.period_from, period_to=filters.period_to)
-    cells = read(months, CELL_KEYS)
-    if any(k in ("region", "division") for k in by):
-        org = queries.units(con)[["unit_id", "region", "division"]]
-        cells = _keyed(cells.merge(org, on="unit_id", how="left"), ["region", "division"])
-    return cells
+def _quarter_label(quarters: list[str]) -> str:
+    def one(q: str) -> str:
+        months = tables.quarter_months(q)
+        first, last = (pd.Period(months[0]).strftime("%b"), pd.Period(months[-1]).strftime("%b"))
+        return f"{q} ({first}-{last})"
+    return ", ".join(one(q) for q in quarters)
 
 
-def _differences(con: Any, read: Reader, filters: Filters, by: tuple[str, ...],
-                 fixed: list[str], n_cols: list[str], min_n: int
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, str] | None]:
-    """Rows of ``read(filters, by)`` and, per count, whether another view betrays them.
+def grain(ts: published.TableSet, f: Filters, departments: bool = False) -> Grain:
+    """The scope of ``f``: per month, or per complete quarter when departments matter
+    (a department filter, or a breakdown by department)."""
+    units = _units(ts, f)
+    months = published.months_of(ts, f.period_from, f.period_to)
+    if not (departments or f.departments):
+        return Grain(published.Scope(units, months), None)
+    quarters = published.quarters_for(ts, months)
+    q_months = tuple(m for q in quarters for m in tables.quarter_months(q))
+    label = _quarter_label(quarters) if quarters else None
+    return Grain(published.Scope(units, q_months, tuple(f.departments)), label)
 
-    The rule is :func:`analytics.access.privacy.difference_guard` (minimum difference over
-    months, units and departments). Returns the rows, a bool frame per count column
-    (True: refused) and the first problem found as (kind, what).
-    """
-    keys = [*by, *fixed]
-    base = _keyed(read(filters, by), keys).reset_index(drop=True)
-    units = effective_units(queries.units(con), filters.regions, filters.divisions,
-                            filters.units)
-    guard, problem = difference_guard(
-        _cells(con, read, filters, by), n_cols, min_n, units=units,
-        departments=filters.departments or None, by=by, fixed=fixed)
-    if keys:
-        guard = _keyed(guard, keys)
-        unsafe = base[keys].merge(guard, on=keys, how="left")[n_cols]
+
+def _departments(ts: published.TableSet, g: Grain) -> list[str]:
+    """Every department with respondents in the grain's units and quarters."""
+    present = ts.present("esat") if "esat" in ts.groups else {}
+    quarters = set(tables.quarter_of(pd.Series(list(g.scope.months)))) if g.scope.months \
+        else set()
+    return sorted({k[1] for k, units in present.items()
+                   if k[0] == "dept" and k[2] in quarters and units & g.scope.units})
+
+
+def _with_departments(ts: published.TableSet, g: Grain) -> published.Scope:
+    """A quarter-grain scope names its departments (all of them when none is chosen)."""
+    if g.scope.departments or not g.label:
+        return g.scope
+    return replace(g.scope, departments=tuple(_departments(ts, g)))
+
+
+def _reason(ts: published.TableSet, family: str, scope: published.Scope) -> str:
+    """Why a scope has no published figure: its own group is small ('primary'), a group
+    it needs is hidden ('complementary'), or it is no group of the set ('unpublished')."""
+    if family not in ts.groups:
+        return "unpublished"
+    g, idx = ts.groups[family], ts.index(family)
+    if scope.departments:
+        keys = [("unit_department_quarter", u, d, q) for u in scope.units
+                for d in scope.departments
+                for q in set(tables.quarter_of(pd.Series(list(scope.months))))]
     else:
-        unsafe = guard[n_cols].iloc[[0] * len(base)]
-    unsafe = unsafe.astype(object).fillna(True).astype(bool).set_axis(base.index)
-    return base, unsafe, problem
+        keys = [("unit_month", u, m) for u in scope.units for m in scope.months]
+    rows = [idx[k] for k in keys if k in idx]
+    if not rows:
+        return "unpublished"
+    hidden = g.loc[rows]
+    hidden = hidden[hidden["hidden"]]
+    if hidden.empty:
+        return "unpublished"
+    if len(rows) == 1 and hidden["why"].eq("primary").all():
+        return "primary"
+    return "complementary"
+
+
+def _message(reason: str, min_n: int, label: str | None) -> str:
+    if reason == "no_data":
+        return ("No employee responses in this selection." if label is None else
+                f"No employee responses in {label}.")
+    if reason == "primary":
+        return (f"This selection has {suppressed_label(min_n)}, so no employee figures "
+                "are shown (confidentiality rule).")
+    if reason == "complementary":
+        return ("Employee figures for this selection are hidden so that no group of "
+                f"{suppressed_label(min_n)} can be worked out from other figures "
+                "(confidentiality rule). Widen the selection, or choose whole regions.")
+    return ("Employee figures are published for units, regions, divisions and the company "
+            "per month, and for departments per complete calendar quarter (a unit's small "
+            "departments together as 'Other departments'); this selection is not one of "
+            "them. Widen it, or remove the department filter.")
 
 
 def selection(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> Selection:
-    """Whether the selection may show employee figures (rules 1 and 2 of the module).
+    """Whether the selection has published employee figures.
 
     Returns
     -------
     Selection
-        ``shown``; else ``reason`` ('no_data', 'small' or 'difference') and a ``message``
-        for the page that names no count.
+        ``shown``; else ``reason`` ('no_data', 'primary', 'complementary' or
+        'unpublished') and a ``message`` for the page that names no count; ``months``
+        says which quarter(s) department figures describe.
     """
-    base, unsafe, problem = _differences(con, _groups(con), filters, (), [], ["n_responses"],
-                                         s.min_group_size)
-    return _selection(base, unsafe, problem, s)
+    ts = _ts(con, s)
+    g = grain(ts, filters)
+    if not g.scope.units or not g.scope.months:
+        return Selection(False, "no_data", _message("no_data", s.min_group_size, g.label),
+                         g.label)
+    c = published.counts(ts, "esat", g.scope) if "esat" in ts.groups else np.zeros(0)
+    if c is None:
+        why = _reason(ts, "esat", g.scope)
+        return Selection(False, why, _message(why, s.min_group_size, g.label), g.label)
+    if c.sum() == 0:
+        return Selection(False, "no_data", _message("no_data", s.min_group_size, g.label),
+                         g.label)
+    return Selection(True, months=g.label)
 
 
-def _selection(base: pd.DataFrame, unsafe: pd.DataFrame, problem: tuple[str, str] | None,
-               s: Settings) -> Selection:
-    n = int(base["n_responses"].iloc[0])
-    label = suppressed_label(s.min_group_size)
-    if n == 0:
-        return Selection(False, "no_data", "No employee responses in this selection.")
-    if n < s.min_group_size:
-        return Selection(False, "small", f"This selection has {label}, so no employee "
-                         "figures are shown (confidentiality rule).")
-    if unsafe["n_responses"].iloc[0]:
-        return Selection(False, "difference", _refusal(problem, label, "responses"))
-    return Selection(True)
+def quarters(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> str | None:
+    """The complete quarter(s) department figures of ``filters`` describe, in words."""
+    return grain(_ts(con, s), filters, departments=True).label
 
 
-def _refusal(problem: tuple[str, str] | None, label: str, what: str) -> str:
-    """Why a filter combination is refused, in words, without any count."""
-    kind, name = problem or ("difference", "filter")
-    if kind == "atom":
-        return (f"One {name} of this selection has {label}: comparing this view with one "
-                f"without that {name} would reveal its answers by subtraction. Choose "
-                f"{name}s with enough {what}, or a wider selection.")
-    return (f"Compared with the same view without the {name} filter, this selection leaves "
-            f"out {label}: showing it would reveal their answers by subtraction. Widen the "
-            "selection to see employee figures.")
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def summary(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> dict[str, Any]:
@@ -170,32 +203,93 @@ def summary(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> dict[str
     Returns
     -------
     dict
-        ``shown``, ``message`` (when refused), ``n_responses``, ``n_employee``,
-        ``esat_index``, ``esat_pct_satisfied``, ``n_enps``, ``enps``, ``response_rate``
-        (None under a department filter: headcount is per unit), ``headcount``.
+        ``shown``, ``message`` (when refused), ``months`` (the quarter(s) of department
+        figures), ``n_responses``, ``n_employee``, ``esat_index``,
+        ``esat_pct_satisfied``, ``n_enps``, ``enps``, ``response_rate`` (None under a
+        department filter: headcount is per unit), ``headcount``.
     """
     out: dict[str, Any] = dict.fromkeys(("n_responses", "n_employee", "esat_index",
                                          "esat_pct_satisfied", "n_enps", "enps",
                                          "response_rate", "headcount"))
-    base, unsafe, problem = _differences(con, _groups(con), filters, (), [],
-                                         ["n_responses", "n_employee", "n_enps"],
-                                         s.min_group_size)
-    check = _selection(base, unsafe, problem, s)
-    out.update(shown=check.shown, message=check.message)
+    check = selection(con, filters, s)
+    out.update(shown=check.shown, message=check.message, months=check.months)
     if not check.shown:
         return out
-    row = {c: base[c].iloc[0] for c in base.columns}  # per column, so counts stay ints
-    out["n_responses"] = int(row["n_responses"])
-    shown_cols = {"n_employee": ("n_employee", "esat_index", "esat_pct_satisfied"),
-                  "n_enps": ("n_enps", "enps")}
-    for n_col, cols in shown_cols.items():
-        ok = row[n_col] >= s.min_group_size and not unsafe[n_col].iloc[0]
-        out.update({c: row[c].item() if ok and pd.notna(row[c]) else None for c in cols})
-    if not filters.departments:
-        rate = responses.response_rates(con, filters).iloc[0]
-        out.update({c: None if pd.isna(rate[c]) else float(rate[c])
-                    for c in ("response_rate", "headcount")})
+    ts = _ts(con, s)
+    g = grain(ts, filters)
+    figs = published.selection(ts, g.scope)
+    for col in ("n_employee", "esat_index", "esat_pct_satisfied", "n_enps", "enps"):
+        out[col] = _plain(figs.get(col))
+    for col in ("n_employee", "n_enps"):
+        out[col] = None if out[col] is None else int(out[col])
+    n_resp = figs.get("n_responses")
+    out["n_responses"] = int(n_resp) if n_resp is not None else out["n_employee"]
+    out["response_rate"], out["headcount"] = published.response_rate(ts, g.scope)
     return out
+
+
+def _rows(ts: published.TableSet, f: Filters, by: str) -> tuple[Grain, list[tuple]]:
+    """The grain of a ``by`` breakdown and its rows: (label, scope) pairs."""
+    g = grain(ts, f, departments=by == "department")
+    scope = g.scope
+    if by == "department":
+        depts = list(f.departments) or _departments(ts, g)
+        quarters = sorted(set(tables.quarter_of(pd.Series(list(scope.months))))) \
+            if scope.months else []
+        if len(scope.units) == 1 and not f.departments and "esat" in ts.groups:
+            # one unit: its pooled departments are in its "Other departments" row
+            present = ts.present("esat")
+            pooled = {d for d in depts for q in quarters
+                      if scope.units & present.get(("pooled", d, q), set())}
+            depts = [d for d in depts if d not in pooled]
+        rows = [(d, replace(scope, departments=(d,))) for d in depts]
+        if len(scope.units) == 1 and "esat" in ts.groups and not f.departments and any(
+                ("unit_department_quarter", next(iter(scope.units)), tables.OTHER, q)
+                in ts.index("esat") for q in quarters):
+            rows.append((tables.OTHER, replace(scope, departments=(tables.OTHER,))))
+        return g, rows
+    if by == "period":
+        return g, [(m, replace(scope, months=(m,))) for m in scope.months]
+    if by == "unit_id":
+        return g, [(u, replace(scope, units=frozenset({u}))) for u in sorted(scope.units)]
+    present = ts.present("esat") if "esat" in ts.groups else {}
+    rows = []
+    for key, members in sorted(present.items()):
+        if key[0] == "org" and key[1] == by and members & scope.units:
+            rows.append((key[2], replace(scope, units=frozenset(members & scope.units))))
+    return g, rows
+
+
+def _other_cover(ts: published.TableSet, family: str, scope: published.Scope
+                 ) -> np.ndarray | None:
+    """Counts of one unit's :data:`analytics.access.tables.OTHER` group over quarters."""
+    if family not in ts.groups:
+        return np.zeros(0)
+    idx, g = ts.index(family), ts.groups[family]
+    u = next(iter(scope.units))
+    k = [f"k{i}" for i in range(len(ts.keys[family]))]
+    total = np.zeros(len(k))
+    for q in sorted(set(tables.quarter_of(pd.Series(list(scope.months))))):
+        row = idx.get(("unit_department_quarter", u, tables.OTHER, q))
+        if row is None:
+            continue
+        if g.at[row, "hidden"]:
+            return None
+        total += g.loc[row, k].to_numpy(dtype=float)
+    return total
+
+
+def _row_figures(ts: published.TableSet, scope: published.Scope) -> dict[str, Any]:
+    if scope.departments == (tables.OTHER,):
+        out: dict[str, Any] = {}
+        for family, cols in published.PANEL_COLUMNS.items():
+            c = _other_cover(ts, family, scope)
+            out.update({k: v for k, v in published.figures(ts, family, c).items()
+                        if k in cols})
+            out[published.FLAGS[family]] = c is None
+        out["n_responses"], out["esat_sd"] = None, None
+        return out
+    return published.selection(ts, scope)
 
 
 def by_group(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
@@ -205,36 +299,54 @@ def by_group(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
     Returns
     -------
     pandas.DataFrame
-        One row per group, protected against the selection total: ``by`` (and
-        ``unit_name`` for units), ``n_responses``, ``n_employee``, ``esat_index``,
-        ``esat_pct_satisfied``, ``esat_sat_n``, ``esat_sd``, ``n_enps``, ``enps``,
-        ``enps_promoters``, ``enps_detractors``, ``response_rate`` (NaN for departments
-        and under a department filter), ``suppressed`` / ``suppression`` (ESAT),
-        ``enps_suppressed`` / ``enps_suppression``, ``rate_suppressed`` /
-        ``rate_suppression``. Empty when the selection is refused.
+        One row per group: ``by`` (and ``unit_name`` for units), ``n_responses``,
+        ``n_employee``, ``esat_index``, ``esat_pct_satisfied``, ``esat_sat_n``,
+        ``esat_sd``, ``n_enps``, ``enps``, ``enps_promoters``, ``enps_detractors``,
+        ``response_rate`` (NaN for departments), ``suppressed`` / ``suppression``
+        (ESAT), ``enps_suppressed`` / ``enps_suppression``, ``rate_suppressed`` /
+        ``rate_suppression``. Department rows describe the quarter(s) of
+        :func:`grain`; a unit's small departments are one row, "Other departments".
+        Empty when the selection is refused.
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"cannot break employee figures down by {by!r}")
+    cols = [by, *GROUP_COLUMNS, "suppressed", "suppression", "enps_suppressed",
+            "enps_suppression", "rate_suppressed", "rate_suppression"]
     if not selection(con, filters, s).shown:
-        return pd.DataFrame(columns=[by, "n_employee", "esat_index", "enps", "suppressed"])
-    n_cols = list(FIGURES)
-    base, unsafe, _ = _differences(con, _groups(con), filters, (by,), [], n_cols, s.min_group_size)
-    base["response_rate"] = np.nan
-    if by != "department" and not filters.departments:
-        rates = _keyed(responses.response_rates(con, filters, (by,)), [by])
-        base["response_rate"] = base[[by]].merge(rates, on=by, how="left")["response_rate"]
-    total = responses.employee_groups(con, filters).iloc[0]
-    parents = {c: pd.Series(float(total[c]), index=base.index) for c in n_cols}
-    out = shield_breakdown(base, [by], parents, unsafe, s.min_group_size, FIGURES, _FLAG)
+        return pd.DataFrame(columns=cols)
+    ts = _ts(con, s)
+    _g, rows = _rows(ts, filters, by)
+    out = []
+    for label, scope in rows:
+        if by == "department" and not scope.departments:
+            continue
+        figs = _row_figures(ts, scope)
+        row = {by: label, **{c: figs.get(c) for c in GROUP_COLUMNS}}
+        for family, (flag, why) in {"esat": ("suppressed", "suppression"),
+                                    "enps": ("enps_suppressed", "enps_suppression")}.items():
+            hidden = bool(figs.get(published.FLAGS[family]))
+            row[flag] = hidden
+            row[why] = _reason(ts, family, scope) if hidden else None
+        out.append(row)
+    frame = pd.DataFrame(out, columns=[by, *GROUP_COLUMNS, "suppressed", "suppression",
+                                       "enps_suppressed", "enps_suppression"])
+    for c in GROUP_COLUMNS:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce")
+    frame = frame[(frame["n_employee"].fillna(0) > 0) | frame["suppressed"]]
+    frame = frame.reset_index(drop=True)
+    rates = {label: published.response_rate(ts, scope)[0] for label, scope in rows}
+    frame["response_rate"] = pd.to_numeric(frame[by].map(rates), errors="coerce")
+    frame["rate_suppressed"] = frame["response_rate"].isna() & frame["suppressed"]
+    frame["rate_suppression"] = frame["suppression"].where(frame["rate_suppressed"])
     if by == "unit_id":
         names = queries.units(con)[["unit_id", "unit_name"]]
-        out.insert(1, "unit_name", out[["unit_id"]].merge(names, how="left")["unit_name"])
-    return out.drop(columns=["n_comments"])
+        frame.insert(1, "unit_name", frame[["unit_id"]].merge(names, how="left")["unit_name"])
+    return frame
 
 
 def esat_vs_csat(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
                  by: str = "region") -> pd.DataFrame:
-    """ESAT index (protected) beside CSAT % per group, for side-by-side bars.
+    """ESAT index (published groups) beside CSAT % per group, for side-by-side bars.
 
     Returns
     -------
@@ -251,8 +363,9 @@ def esat_vs_csat(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
     out = table[[c for c in cols if c in table]].copy()
     if by == "department":
         return out.assign(csat_pct=np.nan, n_customer=np.nan)
-    customers = _keyed(responses.customer_groups(con, replace(filters, departments=()),
-                                                 (by,)), [by])
+    customers = responses.customer_groups(con, replace(filters, departments=()), (by,))
+    customers[by] = customers[by].astype(str)
+    out[by] = out[by].astype(str)
     return out.merge(customers[[by, "csat_pct", "n_customer"]], on=by, how="left")
 
 
@@ -260,80 +373,116 @@ def item_heatmap(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
                  by: str = "department") -> pd.DataFrame:
     """Each employee item's mean per group and its difference from the selection's mean.
 
-    Each item is a parent (its selection mean is shown as the reference) whose children
-    are the groups; cells are protected as a breakdown (module rules 1-3).
-
     Returns
     -------
     pandas.DataFrame
-        Long: ``by``, ``item``, ``n``, ``mean`` (0-100), ``company_mean``, ``diff``
-        (mean - company_mean, points), ``suppressed`` (bool; mean, diff and n NaN),
-        ``suppression``. Empty when the selection is refused.
+        Long: ``by``, ``item``, ``n``, ``mean`` (0-100), ``company_mean`` (the
+        selection's), ``diff`` (mean - company_mean, points), ``suppressed`` (bool; mean,
+        diff and n NaN), ``suppression``. Items whose selection mean is not published are
+        left out; empty when the selection is refused.
     """
     cols = [by, "item", "n", "mean", "company_mean", "diff", "suppressed", "suppression"]
     if by not in BREAKDOWNS:
         raise ValueError(f"cannot break employee items down by {by!r}")
     if not selection(con, filters, s).shown:
         return pd.DataFrame(columns=cols)
-    min_n = s.min_group_size
-    read = lambda f, keys: responses.item_means(con, "employee", f, keys)  # noqa: E731
-    total, total_unsafe, _ = _differences(con, read, filters, (), ["item"], ["n"], min_n)
-    total = total[(total["n"] >= min_n) & ~total_unsafe["n"]]
-    base, unsafe, _ = _differences(con, read, filters, (by,), ["item"], ["n"], min_n)
-    keep = base["item"].isin(total["item"]).to_numpy()
-    base, unsafe = base[keep].reset_index(drop=True), unsafe[keep].reset_index(drop=True)
-    base = base.merge(total[["item", "n", "mean"]].rename(
-        columns={"n": "_item_n", "mean": "company_mean"}), on="item", how="left")
-    base["diff"] = base["mean"] - base["company_mean"]
-    out = shield_breakdown(base[["item", by, "n", "mean", "diff", "company_mean", "_item_n"]],
-                           ["item", by], {"n": base["_item_n"].astype(float)}, unsafe, min_n,
-                           {"n": ("mean", "diff")})
-    return out[cols]
+    ts = _ts(con, s)
+    g, rows = _rows(ts, filters, by)
+    whole = _with_departments(ts, g) if by == "department" else g.scope
+    out = []
+    for item in ts.items():
+        family = f"item:{item}"
+        total = published.figures(ts, family, published.counts(ts, family, whole))
+        if total["mean"] is None:
+            continue
+        for label, scope in rows:
+            if scope.departments == (tables.OTHER,):
+                c = _other_cover(ts, family, scope)
+            else:
+                c = published.counts(ts, family, scope)
+            fig = published.figures(ts, family, c)
+            if c is not None and not fig["n"]:
+                continue
+            hidden = c is None
+            out.append({by: label, "item": item, "n": fig["n"], "mean": fig["mean"],
+                        "company_mean": total["mean"],
+                        "diff": None if hidden else fig["mean"] - total["mean"],
+                        "suppressed": hidden,
+                        "suppression": _reason(ts, family, scope) if hidden else None})
+    frame = pd.DataFrame(out, columns=cols)
+    for c in ("n", "mean", "company_mean", "diff"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce")
+    return frame
 
 
 def enps_distribution(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
                       by: str | None = None) -> pd.DataFrame:
-    """How many employees gave each eNPS point 0..10, for groups that may be shown.
+    """How many employees are detractors (0-6), passives (7-8) and promoters (9-10).
+
+    eNPS is published in these three categories only (never a group's 0-10 histogram).
 
     Returns
     -------
     pandas.DataFrame
-        ``by`` (if given), ``score`` (0-10, every point present), ``n``, ``pct`` (of the
-        group's eNPS answers), ``category`` ('detractor' 0-6, 'passive' 7-8, 'promoter'
-        9-10). Groups that are suppressed (as in :func:`by_group`) are left out; empty
-        when the selection is refused or has too few eNPS answers.
+        ``by`` (if given), ``category`` ('detractor', 'passive', 'promoter'), ``n``,
+        ``pct`` (of the group's eNPS answers). Groups whose eNPS is hidden are left out;
+        empty when the selection is refused or eNPS was not asked.
     """
     keys = [by] if by else []
+    out_cols = [*keys, "category", "n", "pct"]
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"cannot break eNPS down by {by!r}")
-    groups = (by_group(con, filters, s, by) if by else
-              pd.DataFrame([summary(con, filters, s)]))
-    if groups.empty or "n_enps" not in groups:
-        return pd.DataFrame(columns=[*keys, "score", "n", "pct", "category"])
-    shown = groups[groups["n_enps"].notna()][keys + ["n_enps"]]
-    if shown.empty:
-        return pd.DataFrame(columns=[*keys, "score", "n", "pct", "category"])
-    counts = _keyed(responses.nps_distribution(con, "employee", filters, tuple(keys)), keys)
-    grid = (shown[keys].merge(pd.DataFrame({"score": range(11)}), how="cross")
-            if keys else pd.DataFrame({"score": range(11)}))
-    out = grid.merge(counts, on=[*keys, "score"], how="left").fillna({"n": 0})
-    out["n"] = out["n"].astype(int)
-    out["pct"] = out["n"] * 100.0 / out.groupby(keys or (lambda _: 0))["n"].transform("sum")
-    out["category"] = np.select([out["score"] <= 6, out["score"] <= 8],
-                                ["detractor", "passive"], "promoter")
-    return out
+    if not selection(con, filters, s).shown:
+        return pd.DataFrame(columns=out_cols)
+    ts = _ts(con, s)
+    if "enps" not in ts.groups:
+        return pd.DataFrame(columns=out_cols)
+    if by is None:
+        rows = [(None, grain(ts, filters).scope)]
+    else:
+        rows = _rows(ts, filters, by)[1]
+    codes = ts.keys["enps"]["value"].to_numpy(dtype=float).astype(int)
+    out = []
+    for label, scope in rows:
+        c = (_other_cover(ts, "enps", scope) if scope.departments == (tables.OTHER,)
+             else published.counts(ts, "enps", scope))
+        if c is None or c.sum() == 0:
+            continue
+        for code, name in tables.ENPS_CATEGORIES.items():
+            n = float(c[codes == code].sum())
+            out.append({**({by: label} if by else {}), "category": name, "n": int(n),
+                        "pct": n * 100.0 / float(c.sum())})
+    return pd.DataFrame(out, columns=out_cols)
 
 
 def drivers(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataFrame:
     """Employee items against ESAT as an importance × performance matrix.
 
-    Items answered by fewer than ``min_group_size`` respondents are left out. Columns as
-    :func:`analytics.metrics.drivers.importance_performance`; empty when the selection is refused.
+    Each item's correlation with ESAT and its mean come from the pair sums of the
+    published item groups that make up the selection (a selection that is no such union
+    shows none). Spearman's rho needs the answers themselves, so it is not given.
+    Columns as :func:`analytics.metrics.drivers.importance_performance`.
     """
     if not selection(con, filters, s).shown:
         return pd.DataFrame(columns=list(drv.COLUMNS))
-    items = responses.item_correlations(con, "employee", filters)
-    items = items[items["n"] >= s.min_group_size]
+    ts = _ts(con, s)
+    g = grain(ts, filters)
+    rows = []
+    for item in ts.items():
+        family = f"item:{item}"
+        cover = published.cover(ts, family, g.scope)
+        if cover is None or not cover:
+            continue
+        n, sx, sy, sxx, syy, sxy = published.pair_sums(
+            ts, item, published.group_keys(ts, family, cover))
+        if n < s.min_group_size:
+            continue
+        vx, vy = sxx - sx * sx / n, syy - sy * sy / n
+        r = (sxy - sx * sy / n) / np.sqrt(vx * vy) if vx > 1e-9 and vy > 1e-9 else np.nan
+        rows.append({"item": item, "n": int(n), "mean": sx / n,
+                     "sd": np.sqrt(vx / (n - 1)) if n > 1 else np.nan, "r": r,
+                     "rho": np.nan})
+    items = pd.DataFrame(rows, columns=["item", "n", "mean", "sd", "r", "rho"])
     return drv.importance_performance(items, min_n=s.min_corr_n, alpha=s.alpha)
 
 
@@ -347,31 +496,67 @@ def _no_comments() -> dict[str, pd.DataFrame]:
     return {k: v.copy() for k, v in _empty_analysis().items()}
 
 
+def comment_lists(con: Any, filters: Filters = ALL, s: Settings = DEFAULT
+                  ) -> tuple[pd.DataFrame, str | None]:
+    """The published comment lists wholly inside the selection, and the quarter(s) they
+    are of (every list is a unit's, or a region's or the company's other units', in one
+    complete quarter)."""
+    ts = _ts(con, s)
+    lists = ts.comment_lists
+    g = grain(ts, replace(filters, departments=()), departments=True)
+    if lists.empty or not g.scope.months:
+        return lists.iloc[:0], g.label
+    quarters = set(tables.quarter_of(pd.Series(list(g.scope.months))))
+    part = lists[lists["quarter"].isin(quarters)]
+    everyone = set(ts.units["unit_id"].astype(str))
+    regions = ts.units.assign(region=ts.units["region"].astype(object).where(
+        ts.units["region"].notna(), tables.NO_ORG).astype(str))
+    keep = []
+    for name, members in part.groupby("list")["unit_id"]:
+        kind = name.split(":", 1)[0]
+        if kind == "unit":
+            ok = set(members) <= g.scope.units
+        elif kind == "region":
+            region = part.loc[part["list"] == name, "region"].iloc[0]
+            ok = set(regions.loc[regions["region"] == region, "unit_id"].astype(str)) \
+                <= g.scope.units
+        else:
+            ok = everyone <= g.scope.units
+        if ok:
+            keep.append(name)
+    return part[part["list"].isin(keep)].reset_index(drop=True), g.label
+
+
 def comments(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
              limit: int = 500) -> dict[str, Any]:
-    """Employee comments of the selection with sentiment and themes, or nothing.
+    """Employee comments of the published lists inside the selection, with sentiment
+    and themes, or nothing.
 
     Returns
     -------
     dict
-        ``shown`` (bool), ``message`` (why not), and the frames of
-        :func:`analytics.metrics.comments.analyse` (``comments``, ``summary``, ``themes``), empty
-        unless the selection may be shown and holds ``min_comment_group_size`` comments
-        under rules 2 and 4. At most ``limit`` comments (latest months first) are read.
+        ``shown`` (bool), ``message`` (why not), ``months`` (the quarter(s) of the
+        lists), ``lists`` (how many) and the frames of
+        :func:`analytics.metrics.comments.analyse` (``comments``, ``summary``,
+        ``themes``). At most ``limit`` comments are read, in an order that says nothing
+        about where or when each was written.
     """
     empty = _no_comments()
-    check = selection(con, filters, s)
-    if not check.shown:
-        return {"shown": False, "message": check.message, **empty}
-    min_c = s.min_comment_group_size  # comment counts go through rules 1-2 like responses
-    base, unsafe, problem = _differences(con, _groups(con), filters, (), [], ["n_comments"], min_c)
-    if int(base["n_comments"].iloc[0]) < min_c:
-        return {"shown": False, **empty,
-                "message": f"Comments are shown for groups of at least {min_c} comments; "
-                           "this selection has fewer."}
-    if unsafe.to_numpy().any():
-        return {"shown": False, **empty,
-                "message": _refusal(problem, f"fewer than {min_c} comments", "comments")}
-    frame = responses.comments(con, "employee", filters, (), limit)
-    return {"shown": True, "message": None,
+    min_c = s.min_comment_group_size
+    if filters.departments:
+        return {"shown": False, "months": None, "lists": 0, **empty,
+                "message": "Comments are published per unit and quarter, not per "
+                           "department: remove the department filter to read them."}
+    lists, label = comment_lists(con, filters, s)
+    if lists.empty:
+        where = f" in {label}" if label else ""
+        return {"shown": False, "months": label, "lists": 0, **empty,
+                "message": f"No comment list is published for this selection{where}. "
+                           f"Comments are published per unit and complete quarter when a "
+                           f"unit has at least {min_c}; a region's or the company's "
+                           "other units share one list, shown when the selection holds "
+                           "all of them."}
+    frame = store_cells.employee_comments_of(con, lists[["unit_id", "period"]], limit)
+    return {"shown": True, "message": None, "months": label,
+            "lists": int(lists["list"].nunique()),
             **text.analyse(frame, min_group_size=min_c)}

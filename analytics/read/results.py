@@ -203,6 +203,7 @@ _COMPUTE: dict[str, Callable[..., Any]] = {
     "people_enps": _reader(people.enps_distribution),             # by
     "people_drivers": _reader(people.drivers),
     "people_comments": _reader(people.comments),                  # limit
+    "people_quarters": _reader(people.quarters),
     # Customers: (customer filters, ...) with no settings but for the drivers
     "customer_summary": _reader(customers.summary, settings=False),
     "customer_trend": _reader(customers.trend, settings=False),

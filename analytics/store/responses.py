@@ -1,5 +1,9 @@
 """Reads on the response-level tables: small aggregates per group, never raw employee rows.
 
+Employee figures are not read here: they come only from the published table set
+(:mod:`analytics.store.cells` and :mod:`analytics.read.published`); what is left here for
+employees (rating-item means) serves the schema's own tests.
+
 Each function is one named query returning a DataFrame. Values are bound as parameters;
 group keys, tables and score columns come only from the allow-lists below. Scores are
 normalised to 0-100 as ``(value - lo) / (hi - lo) * 100`` (metrics.md §3). The selection
@@ -9,15 +13,13 @@ employee tables only (customers have no department), so it is ignored for custom
 
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from analytics.filters import ALL, Filters
-from analytics.store.queries import _where, database_file
+from analytics.store.queries import _where
 
 
 class _Dataset(NamedTuple):
@@ -45,11 +47,6 @@ GROUP_KEYS: dict[str, dict[str, str]] = {
     "customer": {"unit_id": "r.unit_id", "period": "r.period", "region": "u.region",
                  "division": "u.division", "channel": "r.channel"},
 }
-#: response rates need a headcount, which exists per unit and month only (alias e: the
-#: unit-month counts of the selection)
-RATE_KEYS: dict[str, str] = {"unit_id": "e.unit_id", "period": "e.period",
-                             "region": "u.region", "division": "u.division"}
-
 _FROM = """{table} r LEFT JOIN units_current u ON u.unit_id = r.unit_id"""
 
 
@@ -90,107 +87,6 @@ def _norm(value: str, lo: str, hi: str) -> str:
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
     return con.cursor().execute(sql, params).df()
-
-
-def employee_groups(
-    con: duckdb.DuckDBPyConnection, filters: Filters = ALL, by: tuple[str, ...] = ()
-) -> pd.DataFrame:
-    """employee_groups_df: ESAT and eNPS per group, pooled over responses.
-
-    Columns: the ``by`` keys, n_responses, n_employee (esat answers), esat_index, esat_sd,
-    esat_sat_n, esat_pct_satisfied, n_enps, enps_promoters, enps_detractors, enps,
-    n_comments (non-blank comments). With no keys: one row, n_responses 0 when empty.
-    """
-    if by == CELL_KEYS and _periods_only(filters):
-        held = _memo_cells(con)
-        if held is not None:
-            cells, rows = held
-            months = [p for p in rows if (not filters.period_from or p >= filters.period_from)
-                      and (not filters.period_to or p <= filters.period_to)]
-            if months:  # (an empty read has DuckDB's dtypes of an empty result)
-                keep = np.sort(np.concatenate([rows[p] for p in months]))
-                return cells.take(keep).reset_index(drop=True)
-    return _employee_groups(con, filters, by)
-
-
-#: the privacy layer's cells (analytics.access.privacy.CELL_KEYS): every read of a page asks
-#: for them over its months, so they are worked out once per database and data version
-CELL_KEYS: tuple[str, ...] = ("unit_id", "period", "department")
-_MEMO: dict[str, tuple[str, pd.DataFrame, dict[str, np.ndarray]]] = {}
-_MEMO_LOCK = threading.Lock()
-
-
-def _periods_only(f: Filters) -> bool:
-    return not (f.regions or f.divisions or f.units or f.departments) and f.scope is None
-
-
-def clear_memo() -> None:
-    """Forget the per-version employee cells (benchmarks of a cold start)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
-
-
-def _memo_cells(
-    con: duckdb.DuckDBPyConnection,
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]] | None:
-    """Employee groups by unit, month and department over all months, as of the current
-    data version (every load, rollback and settings change bumps it); None in memory.
-
-    The version and the cells are read in one transaction, so they belong together; one
-    frame per database file is kept, with the positions of each month's rows (callers
-    take copies of their months' rows).
-    """
-    path = database_file(con)
-    if path is None:
-        return None
-    with _MEMO_LOCK:
-        cur = con.cursor()
-        try:
-            cur.execute("BEGIN TRANSACTION")
-            version = cur.execute(
-                "SELECT value FROM meta WHERE key = 'data_version'").fetchall()[0][0]
-            held = _MEMO.get(path)
-            if held is None or held[0] != version:
-                cells = _employee_groups(cur, ALL, CELL_KEYS, _run_here)
-                held = (version, cells, cells.groupby("period", sort=False).indices)
-                _MEMO[path] = held
-            cur.execute("COMMIT")
-        finally:
-            cur.close()
-        return held[1], held[2]
-
-
-def _run_here(cur: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
-    """:func:`_run` on ``cur`` itself (inside its transaction)."""
-    return cur.execute(sql, params).df()
-
-
-def _employee_groups(
-    con: duckdb.DuckDBPyConnection, filters: Filters, by: tuple[str, ...], run=_run
-) -> pd.DataFrame:
-    """:func:`employee_groups` read from the responses."""
-    select, group = _keys("employee", by)
-    where, params = _filter("employee", filters)
-    esat = _norm("r.esat", "r.esat_lo", "r.esat_hi")
-    sql = f"""
-        SELECT {select}
-            count(*)::INTEGER AS n_responses,
-            count(r.esat)::INTEGER AS n_employee,
-            avg({esat}) AS esat_index,
-            stddev_samp({esat}) AS esat_sd,
-            (count(*) FILTER (WHERE r.esat >= r.esat_hi - 1))::INTEGER AS esat_sat_n,
-            count(*) FILTER (WHERE r.esat >= r.esat_hi - 1) * 100.0
-                / nullif(count(r.esat), 0) AS esat_pct_satisfied,
-            count(r.enps)::INTEGER AS n_enps,
-            (count(*) FILTER (WHERE r.enps >= 9))::INTEGER AS enps_promoters,
-            (count(*) FILTER (WHERE r.enps <= 6))::INTEGER AS enps_detractors,
-            (count(*) FILTER (WHERE r.enps >= 9) - count(*) FILTER (WHERE r.enps <= 6))
-                * 100.0 / nullif(count(r.enps), 0) AS enps,
-            (count(*) FILTER (WHERE trim(r.comment) <> ''))::INTEGER AS n_comments
-        FROM {_FROM.format(table="employee_responses")}
-        WHERE {where}
-        {_group_tail(group)}"""
-    return run(con, sql, params)
 
 
 def customer_groups(
@@ -288,26 +184,6 @@ def item_correlations(
     return _run(con, sql, params)
 
 
-def nps_distribution(
-    con: duckdb.DuckDBPyConnection, dataset: str, filters: Filters = ALL,
-    by: tuple[str, ...] = (),
-) -> pd.DataFrame:
-    """nps_distribution_df: how many answered each point 0..10 of eNPS (or NPS) per group.
-
-    Columns: the ``by`` keys, score (int 0-10), n. Scores nobody gave have no row.
-    """
-    d = _dataset(dataset)
-    select, group = _keys(dataset, by)
-    where, params = _filter(dataset, filters)
-    col = f"r.{d.recommend}"
-    sql = f"""
-        SELECT {select} round({col})::INTEGER AS score, count(*)::INTEGER AS n
-        FROM {_FROM.format(table=d.responses)}
-        WHERE {where} AND {col} IS NOT NULL
-        {_group_tail(group, "score")}"""
-    return _run(con, sql, params)
-
-
 def complaints_by_unit(
     con: duckdb.DuckDBPyConnection, filters: Filters = ALL
 ) -> pd.DataFrame:
@@ -360,40 +236,4 @@ def comments(
         QUALIFY row_number() OVER (
             {part} ORDER BY r.period DESC, hash(r.batch_id, r.row_no)) <= $limit
         ORDER BY {group + ", " if group else ""}r.period DESC, hash(r.batch_id, r.row_no)"""
-    return _run(con, sql, params)
-
-
-def response_rates(
-    con: duckdb.DuckDBPyConnection, filters: Filters = ALL, by: tuple[str, ...] = ()
-) -> pd.DataFrame:
-    """response_rates_df: employee responses per 100 heads, per group.
-
-    Headcount is the unit-month's (financials, else the unit's). A group's rate pools its
-    unit-months that have both responses and a headcount: sum of responses / sum of
-    headcount * 100, so over several months it is the average monthly response rate. The
-    department filter, if set, is refused: headcount is not known per department.
-
-    Columns: the ``by`` keys, responses, headcount, response_rate (NULL without headcount).
-    """
-    if filters.departments:
-        raise ValueError("response rates need a headcount, which is not known per department")
-    if any(k not in RATE_KEYS for k in by) or len(set(by)) != len(by):
-        raise ValueError(f"cannot compute response rates by {list(by)}")
-    select = "".join(f"{RATE_KEYS[k]} AS {k}, " for k in by)
-    group = ", ".join(RATE_KEYS[k] for k in by)
-    where, params = _filter("employee", filters)
-    sql = f"""
-        WITH e AS (
-            SELECT r.unit_id, r.period, count(*) AS n
-            FROM {_FROM.format(table="employee_responses")}
-            WHERE {where} GROUP BY r.unit_id, r.period
-        )
-        SELECT {select} sum(e.n)::INTEGER AS responses,
-            sum(m.headcount) FILTER (WHERE m.headcount > 0) AS headcount,
-            sum(e.n) FILTER (WHERE m.headcount > 0) * 100.0
-                / nullif(sum(m.headcount) FILTER (WHERE m.headcount > 0), 0)
-                AS response_rate
-        FROM e LEFT JOIN unit_month m ON m.unit_id = e.unit_id AND m.period = e.period
-        LEFT JOIN units_current u ON u.unit_id = e.unit_id
-        {_group_tail(group)}"""
     return _run(con, sql, params)

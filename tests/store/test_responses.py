@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from analytics.filters import Filters
-from analytics.store import responses
+from analytics.store import cells, responses
 from analytics.store.load import BatchMeta, write_batch
 
 P = "2026-09"
@@ -64,43 +64,62 @@ def con(tiny_duck):
     return tiny_duck
 
 
-# esat 1..5 on 1-5 -> 0, 25, 50, 75, 100
-DEPARTMENTS = [  # department, n, esat_index, % satisfied, eNPS, n_enps, n_comments
-    ("A", 4, (100 + 75 + 50 + 100) / 4, 75.0, 50.0, 4, 2),
-    ("B", 2, (25 + 0) / 2, 0.0, -100.0, 2, 2),
-    (None, 1, 75.0, 100.0, np.nan, 0, 0),
-]
+# esat 1..5 on 1-5 -> 0, 25, 50, 75, 100: respondents per cell and answer (the published
+# table set's only source of employee figures, analytics.store.cells)
+ANSWERS = {  # (unit, department) -> {esat value: n}
+    ("U1", "A"): {100.0: 1, 75.0: 1, 50.0: 1},
+    ("U1", "B"): {25.0: 1, 0.0: 1},
+    ("U2", "A"): {100.0: 1},
+    ("U2", None): {75.0: 1},
+}
 
 
-@pytest.mark.parametrize(("dept", "n", "index", "sat", "enps", "n_enps", "n_comments"),
-                         DEPARTMENTS)
-def test_employee_groups_by_department(con, dept, n, index, sat, enps, n_enps, n_comments):
-    table = responses.employee_groups(con, by=("department",))
-    row = table[table.department.isna()] if dept is None else table[table.department == dept]
-    row = row.iloc[0]
-    assert row.n_employee == n
-    assert row.esat_index == pytest.approx(index)
-    assert row.esat_pct_satisfied == pytest.approx(sat)
-    assert row.n_enps == n_enps
-    assert (np.isnan(enps) and pd.isna(row.enps)) or row.enps == pytest.approx(enps)
-    assert row.n_comments == n_comments
-
-
-def test_employee_groups_never_return_ids_or_text(con):
-    table = responses.employee_groups(con, by=("unit_id", "department"))
+def test_answer_counts_per_cell_and_answer(con):
+    table = cells.employee_answer_counts(con)
     assert not {"respondent_id", "comment", "row_no", "batch_id"} & set(table.columns)
+    esat = table[table.family == "esat"]
+    got = {}
+    for r in esat.itertuples():
+        dept = None if pd.isna(r.department) else r.department
+        got.setdefault((r.unit_id, dept), {})[r.value] = r.n
+        assert r.flag == (r.value >= 75) and r.period == P
+    assert got == ANSWERS
+    enps = table[table.family == "enps"]
+    assert sorted(zip(enps.unit_id, enps.value, enps.n, strict=True)) == [
+        ("U1", 0.0, 1), ("U1", 6.0, 1), ("U1", 7.0, 1), ("U1", 9.0, 1), ("U1", 10.0, 1),
+        ("U2", 8.0, 1)]  # row 7 has no eNPS
+    tools = table[table.family == "item:tools"]
+    assert dict(zip(zip(tools.unit_id, tools.value, strict=True), tools.n, strict=True)) \
+        == {("U1", 50.0): 1, ("U1", 25.0): 1, ("U1", 100.0): 1, ("U1", 75.0): 1,
+            ("U1", 0.0): 1, ("U2", 100.0): 1}
 
 
-@pytest.mark.parametrize(("filters", "n", "index"), [
-    (Filters(departments=("A",), units=("U1",)), 3, 75.0),
-    (Filters(departments=("A", "B")), 6, (100 + 75 + 50 + 25 + 0 + 100) / 6),
-    (Filters(regions=("South",)), 2, 87.5),
-    (Filters(period_from="2026-10"), 0, np.nan),
-])
-def test_employee_filters_include_departments(con, filters, n, index):
-    row = responses.employee_groups(con, filters).iloc[0]
-    assert row.n_employee == n
-    assert (np.isnan(index) and pd.isna(row.esat_index)) or row.esat_index == pytest.approx(index)
+def test_cell_responses_and_comments(con):
+    table = cells.employee_cell_responses(con)
+    u1a = table[(table.unit_id == "U1") & (table.department == "A")].iloc[0]
+    assert (u1a.n_responses, u1a.n_comments) == (3, 1)  # "   " is no comment
+    counts = cells.employee_comment_counts(con).set_index("unit_id")
+    assert counts.loc["U1", "n_comments"] == 3 and counts.loc["U2", "n_comments"] == 1
+
+
+def test_comments_of_unit_months_are_text_only(con):
+    got = cells.employee_comments_of(con, pd.DataFrame({"unit_id": ["U1"], "period": [P]}))
+    assert list(got.columns) == ["comment", "n_comments"]
+    assert sorted(got.comment) == ["Great team", "Nobody listens", "Too busy"]
+    assert (got.n_comments == 3).all()
+    none = cells.employee_comments_of(con, pd.DataFrame({"unit_id": [], "period": []}))
+    assert none.empty
+
+
+def test_item_pair_sums_give_scipys_correlation(con):
+    pairs = cells.employee_item_pairs(con)
+    u1 = pairs[(pairs.unit_id == "U1") & (pairs.item == "tools")].sum(numeric_only=True)
+    x = np.array([50.0, 25.0, 100.0, 75.0, 0.0])   # tools of rows 1-5
+    y = np.array([100.0, 75.0, 50.0, 25.0, 0.0])   # esat of rows 1-5
+    n = u1["n"]
+    r = (u1.sxy - u1.sx * u1.sy / n) / np.sqrt((u1.sxx - u1.sx ** 2 / n)
+                                             * (u1.syy - u1.sy ** 2 / n))
+    assert n == 5 and r == pytest.approx(stats.pearsonr(x, y).statistic)
 
 
 def test_item_means_are_normalised_per_group(con):
@@ -143,13 +162,6 @@ def test_constant_item_has_no_correlation(tiny_duck):
     write_batch(tiny_duck, BatchMeta("employee", "e.csv", "h"), df, items)
     row = responses.item_correlations(tiny_duck, "employee").iloc[0]
     assert row.n == 3 and pd.isna(row.r) and pd.isna(row.rho)
-
-
-def test_enps_distribution_counts_each_point(con):
-    table = responses.nps_distribution(con, "employee", by=("department",))
-    a = table[table.department == "A"].set_index("score")["n"].to_dict()
-    assert a == {7: 1, 8: 1, 9: 1, 10: 1}
-    assert table.n.sum() == 6  # row 7 has no eNPS
 
 
 def test_customer_groups_pool_responses(con):
@@ -197,31 +209,15 @@ def test_comment_limit_is_bound_not_formatted(con):
         responses.comments(con, "customer", limit="1; DROP TABLE units")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("by", "expected"), [
-    ((), [7 / 18 * 100]),
-    (("unit_id",), [50.0, 25.0]),
-    (("region",), [50.0, 25.0]),
-])
-def test_response_rates(con, by, expected):
-    table = responses.response_rates(con, by=by)
-    assert table.response_rate.tolist() == pytest.approx(expected)
-
-
-def test_response_rates_refuse_a_department_filter(con):
-    with pytest.raises(ValueError):
-        responses.response_rates(con, Filters(departments=("A",)))
-
-
 @pytest.mark.parametrize("call", [
-    lambda c: responses.employee_groups(c, by=("respondent_id",)),
-    lambda c: responses.employee_groups(c, by=("unit_id; DROP TABLE units --",)),
-    lambda c: responses.employee_groups(c, by=("unit_id", "unit_id")),
+    lambda c: responses.customer_groups(c, by=("respondent_id",)),
+    lambda c: responses.customer_groups(c, by=("unit_id; DROP TABLE units --",)),
+    lambda c: responses.customer_groups(c, by=("unit_id", "unit_id")),
     lambda c: responses.customer_groups(c, by=("department",)),
     lambda c: responses.item_means(c, "payroll"),
     lambda c: responses.comments(c, "employee", by=("comment",)),
-    lambda c: responses.response_rates(c, by=("department",)),
 ])
 def test_identifiers_come_from_allow_lists(con, call):
     with pytest.raises(ValueError):
         call(con)
-    assert responses.employee_groups(con).iloc[0].n_employee == 7  # nothing was dropped
+    assert responses.customer_groups(con).iloc[0].n_customer == 6  # nothing was dropped

@@ -19,8 +19,10 @@ if not ctx.has_data:
 min_n, min_c = ctx.settings.min_group_size, ctx.settings.min_comment_group_size
 f = cp.span_filters(ctx, "people_span")
 key = (ctx.version, f, ctx.settings_key)
-st.caption(f"To protect confidentiality, no employee figure is shown for a group of "
-           f"{suppressed_label(min_n)}, and comments need at least {min_c}.")
+st.caption(f"To protect confidentiality, employee figures are published for fixed groups "
+           f"(units, regions and the company per month; departments per complete quarter), "
+           f"never for a group of {suppressed_label(min_n)}, and comments in fixed lists "
+           f"of at least {min_c}.")
 check = cp.people_selection(*key)
 if not check.shown:
     st.info(check.message, icon=":material/lock:")
@@ -45,16 +47,16 @@ groups, items, enps, drivers, words, trend = st.tabs(
 with groups:
     by = st.segmented_control("Break down by", options, format_func=BREAKDOWNS.get,
                               default="department", required=True, key="people_by")
-    st.plotly_chart(figure(charts.esat_csat_bars, cp.people_esat_csat(*key, by), by, min_n),
-                    key="people_bars", width="stretch")
     if by == "department":
         quarter = cp.people_quarters(*key)
-        st.caption(f"Departments: {quarter}, the complete quarter(s) of this selection "
+        st.caption(f"**Departments: {quarter}**, the complete quarter(s) of this selection "
                    "(department figures are published per quarter; a unit's departments "
                    "under the minimum together as 'Other departments'). CSAT is measured "
                    "per unit, not per department.")
     elif f.departments:
         st.caption("CSAT covers all customers of each group: departments are employee-only.")
+    st.plotly_chart(figure(charts.esat_csat_bars, cp.people_esat_csat(*key, by), by, min_n),
+                    key="people_bars", width="stretch")
     table = cp.people_groups(*key, by)
     if table["suppressed"].all():
         st.info(f"Every {BREAKDOWNS[by].lower()} is hidden here to protect confidentiality "

@@ -251,30 +251,58 @@ def pools(data: pd.DataFrame, min_n: int) -> pd.DataFrame:
     """Which departments of each unit and quarter are published together as
     :data:`OTHER` (table redesign, as statistical offices do before suppressing).
 
-    Per unit and quarter, departments with fewer than ``min_n`` respondents (counted on
-    ESAT, the family with the most answers) join the pool, smallest first, and the pool
-    takes the next smallest department while it holds fewer than ``min_n``. A small
-    department then never is a hidden group of its own that the unit's months minus its
-    other departments would give away.
+    A quarter's group is counted in *people*, not answers: the same people answer every
+    month, so a department of 3 gives 9 answers a quarter; its people are estimated as
+    its largest month (:func:`people`). Per unit and quarter, departments of fewer than
+    ``min_n`` people (on ESAT, the family with the most answers) join the pool, smallest
+    first, and the pool takes the next smallest department while it holds fewer than
+    ``min_n``. A small department then never is a hidden group of its own that the
+    unit's months minus its other departments would give away.
 
     Returns one row per unit, quarter and department: ``dept_group`` (the department, or
-    :data:`OTHER`), ``n`` (ESAT respondents).
+    :data:`OTHER`), ``n`` (ESAT answers), ``people``.
     """
     base = data[data["family"] == "esat"] if (data["family"] == "esat").any() else data
-    n = (base.groupby(["unit_id", "quarter", "department"], as_index=False)["n"].sum()
-         .sort_values(["unit_id", "quarter", "n", "department"]))
+    monthly = base.groupby(["unit_id", "quarter", "department", "period"],
+                           as_index=False)["n"].sum()
+    n = (monthly.groupby(["unit_id", "quarter", "department"], as_index=False)
+         .agg(n=("n", "sum"), people=("n", "max"))
+         .sort_values(["unit_id", "quarter", "people", "department"]))
+    by_month = monthly.set_index(["unit_id", "quarter", "department", "period"])["n"]
     group = n["department"].to_numpy(dtype=object).copy()
-    for _key, part in n.groupby(["unit_id", "quarter"], sort=False):
-        total, take = 0.0, []
-        for i, size in zip(part.index, part["n"], strict=True):
-            if size >= min_n and (not take or total >= min_n):
+    for (unit, quarter), part in n.groupby(["unit_id", "quarter"], sort=False):
+        pooled: pd.Series | None = None
+        take = []
+        for i, dept, size in zip(part.index, part["department"], part["people"],
+                                 strict=True):
+            together = 0.0 if pooled is None else float(pooled.max())
+            if size >= min_n and (not take or together >= min_n):
                 break
             take.append(i)
-            total += size
-        if len(take) > 1 or (take and total < min_n):
+            months = by_month.loc[(unit, quarter, dept)]
+            pooled = months if pooled is None else pooled.add(months, fill_value=0)
+        together = 0.0 if pooled is None else float(pooled.max())
+        if len(take) > 1 or (take and together < min_n):
             for i in take:
                 group[n.index.get_loc(i)] = OTHER
     return n.assign(dept_group=group).reset_index(drop=True)
+
+
+def people(block: Block) -> np.ndarray:
+    """Each group's people: its respondents for a month's group; for a quarter's group,
+    its largest month (the same people answer every month, so a quarter's answers
+    overcount them; without respondent ids the largest month is the safe estimate)."""
+    m = block.members
+    n_cells = block.n_cells
+    out = np.asarray(m @ n_cells, dtype=float)
+    quarter = np.isin(block.groups["table"].to_numpy(), QUARTER_TABLES)
+    if quarter.any():
+        periods = block.cells["period"].astype(str).to_numpy()
+        best = np.zeros(len(out))
+        for p in np.unique(periods):
+            best = np.maximum(best, m @ np.where(periods == p, n_cells, 0.0))
+        out = np.where(quarter, best, out)
+    return out
 
 
 def _block(family: str, part: pd.DataFrame, keys: pd.DataFrame, key_of: dict,
@@ -311,10 +339,12 @@ def _block(family: str, part: pd.DataFrame, keys: pd.DataFrame, key_of: dict,
                                 shape=(len(groups), len(cells)))
     groups = groups[["table", *KEY_COLUMNS]]
     groups["n"] = members @ counts.sum(axis=1)
-    small = ((groups["n"] > 0) & (groups["n"] < min_n)).to_numpy()
+    block = Block(family, cells, counts, keys, groups, members, min_n)
+    groups["people"] = people(block)
+    small = ((groups["n"] > 0) & (groups["people"] < min_n)).to_numpy()
     groups["hidden"] = small
     groups["why"] = np.where(small, "primary", "")
-    return Block(family, cells, counts, keys, groups, members, min_n)
+    return block
 
 
 def _rows(block: Block, cols: np.ndarray, groups: np.ndarray) -> sparse.csr_matrix:
@@ -416,10 +446,12 @@ Target = tuple[str, int]  # ("group", row of groups) or ("cell", row of cells)
 
 
 def targets(block: Block) -> list[Target]:
-    """Groups and store cells of 1 to ``min_n - 1`` respondents."""
+    """Groups of 1 to ``min_n - 1`` people and store cells of 1 to ``min_n - 1``
+    respondents."""
     n_g = block.groups["n"].to_numpy()
+    p_g = block.groups["people"].to_numpy() if "people" in block.groups else n_g
     n_c = block.n_cells
-    return ([("group", int(i)) for i in np.flatnonzero((n_g > 0) & (n_g < block.min_n))]
+    return ([("group", int(i)) for i in np.flatnonzero((n_g > 0) & (p_g < block.min_n))]
             + [("cell", int(j)) for j in np.flatnonzero((n_c > 0) & (n_c < block.min_n))])
 
 

@@ -132,6 +132,8 @@ def build(con: Any, s: Settings, with_audit: bool = False,
                                  s.confidentiality_protection)
             audits[block.family] = audits.get(block.family, tables.Audit()).add(found)
         g = block.groups.copy()
+        keys_ = list(tables.KEY_COLUMNS)
+        g[keys_] = g[keys_].astype(object).where(g[keys_].notna(), None)
         sums = block.members @ block.counts
         sums[g["hidden"].to_numpy()] = np.nan
         g[_count_columns(sums.shape[1])] = sums
@@ -176,20 +178,29 @@ def comment_lists(counts_: pd.DataFrame, org: pd.DataFrame, min_c: int) -> pd.Da
     c["quarter"] = tables.quarter_of(c["period"])
     latest = str(c["period"].max())
     c = c[[tables.quarter_months(q)[-1] <= latest for q in c["quarter"]]]
-    per_unit = c.groupby(["unit_id", "quarter", "region"], as_index=False)["n_comments"].sum()
+    per_unit = c.groupby(["unit_id", "quarter", "region"], as_index=False).agg(
+        n_comments=("n_comments", "sum"), people=("n_responses", "max"))
     per_unit["list"], per_unit["kind"] = None, None
-    own = per_unit["n_comments"] >= min_c
+    # a list needs min_c comments from a population of min_c people or more (a quarter's
+    # people: its largest month, since the same people answer every month)
+    own = (per_unit["n_comments"] >= min_c) & (per_unit["people"] >= min_c)
     per_unit.loc[own, "list"] = "unit:" + per_unit["unit_id"] + ":" + per_unit["quarter"]
     per_unit.loc[own, "kind"] = "unit"
-    rest = per_unit[~own]
-    pooled = rest.groupby(["region", "quarter"])["n_comments"].transform("sum") >= min_c
-    idx = rest.index[pooled.to_numpy()]
+
+    def pool(part: pd.DataFrame, keys: list[str]) -> pd.Series:
+        months = c.merge(part[["unit_id", "quarter"]], on=["unit_id", "quarter"])
+        crowd = months.groupby([*keys, "period"])["n_responses"].sum().groupby(keys).max()
+        said = part.groupby(keys)["n_comments"].sum()
+        ok = (said >= min_c) & (crowd.reindex(said.index).fillna(0) >= min_c)
+        return part.set_index(keys).index.map(ok.to_dict()).fillna(False).astype(bool)
+
+    rest = per_unit[per_unit["list"].isna()]
+    idx = rest.index[pool(rest, ["region", "quarter"]).to_numpy()]
     per_unit.loc[idx, "list"] = "region:" + per_unit.loc[idx, "region"] + ":" + \
         per_unit.loc[idx, "quarter"]
     per_unit.loc[idx, "kind"] = "region"
     left = per_unit[per_unit["list"].isna()]
-    enough = left.groupby("quarter")["n_comments"].transform("sum") >= min_c
-    idx = left.index[enough.to_numpy()]
+    idx = left.index[pool(left, ["quarter"]).to_numpy()]
     per_unit.loc[idx, "list"] = "company:" + per_unit.loc[idx, "quarter"]
     per_unit.loc[idx, "kind"] = "company"
     per_unit = per_unit[per_unit["list"].notna() & (per_unit["n_comments"] > 0)]
@@ -283,8 +294,9 @@ def _read_kept(con: Any, at: str, s: Settings) -> TableSet | None:
         return None
     if not isinstance(stored, dict) or "latest" not in stored:
         return None
-    groups = {k[len("groups:"):]: v for k, v in stored.items() if k.startswith("groups:")}
-    keys = {k[len("keys:"):]: v for k, v in stored.items() if k.startswith("keys:")}
+    names = stored.get("families") or []
+    groups = {f: stored[f"g{i}"] for i, f in enumerate(names)}
+    keys = {f: stored[f"k{i}"] for i, f in enumerate(names)}
     latest = stored["latest"]["latest"].iloc[0] if len(stored["latest"]) else None
     return TableSet(groups, keys, queries.units(con), None if pd.isna(latest) else latest,
                     responses=stored["responses"], pairs=stored["pairs"],
@@ -295,13 +307,14 @@ def keep(con: Any, at: str, s: Settings) -> None:
     """Keep the published set of the data ``at`` beside the database (the warm-up calls
     this after a load, so the app's first page reads the decision instead of making it)."""
     ts = table_set(con, s)
-    bundle: dict[str, pd.DataFrame] = {"latest": pd.DataFrame({"latest": [ts.latest]}),
+    bundle: dict[str, Any] = {"latest": pd.DataFrame({"latest": [ts.latest]}),
                                        "responses": ts.responses, "pairs": ts.pairs,
                                        "pools": ts.pools,
                                        "comment_lists": ts.comment_lists}
-    for family, g in ts.groups.items():
-        bundle[f"groups:{family}"] = g
-        bundle[f"keys:{family}"] = ts.keys[family]
+    bundle["families"] = list(ts.groups)  # family names are not file names: g0, k0, ...
+    for i, (family, g) in enumerate(ts.groups.items()):
+        bundle[f"g{i}"] = g
+        bundle[f"k{i}"] = ts.keys[family]
     kept.write(con, at, _KEPT_NAME, kept.key_of(*_settings_key(s)), bundle)
 
 

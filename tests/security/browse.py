@@ -48,6 +48,17 @@ def selections(ranges=RANGES, orgs=None, departments=None) -> list[Filters]:
             for d in departments]
 
 
+def quarter_months(label: str | None) -> list[str] | None:
+    """The months of the complete quarters a People read names ('2026-Q3 (Jul-Sep)')."""
+    if not label:
+        return None
+    out = []
+    for part in label.split(", "):
+        q = part.split(" ")[0]
+        out += [f"{q[:4]}-{m:02d}" for m in range(3 * int(q[-1]) - 2, 3 * int(q[-1]) + 1)]
+    return out
+
+
 def _num(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -74,7 +85,7 @@ def read_company(con, truth: Truth, f: Filters, book: Notebook) -> None:
 def read_people_summary(con, truth: Truth, f: Filters, book: Notebook) -> None:
     """People cards: people.summary."""
     got = people.summary(con, f)
-    mask = truth.mask(f)
+    mask = truth.mask(f, months=quarter_months(got["months"]))
     name = _name("people.summary", f)
     if got["esat_index"] is not None:
         book.add(Figure("esat", mask, got["n_employee"], name))
@@ -90,7 +101,11 @@ def read_people_comments(con, truth: Truth, f: Filters, book: Notebook) -> None:
     if not got["shown"]:
         assert got["comments"].empty and got["themes"].empty
         return
-    mask = truth.mask(f) & truth.commenters()
+    lists, _label = people.comment_lists(con, f)
+    r = truth.rows
+    inside = pd.MultiIndex.from_frame(r[["unit_id", "period"]]).isin(
+        pd.MultiIndex.from_frame(lists[["unit_id", "period"]]))
+    mask = inside & truth.commenters()
     book.add(Figure("comments", mask, int(got["summary"]["n_comments"].iloc[0]),
                     _name("people.comments", f)))
 
@@ -102,13 +117,16 @@ KEY_COLUMN = {"department": "department", "region": "region", "division": "divis
 def read_people_groups(con, truth: Truth, f: Filters, by: str, book: Notebook) -> None:
     """People breakdown table (and the ESAT bars, the eNPS histogram by group)."""
     table = people.by_group(con, f, by=by)
+    months = quarter_months(people.quarters(con, f)) if (
+        by == "department" or f.departments) else None
+    table = table[table[by] != "Other departments"] if by == "department" else table
     for measure, flag, n_col in (("esat", "suppressed", "n_employee"),
                                  ("enps", "enps_suppressed", "n_enps"),
                                  ("responses", "suppressed", "n_responses")):
         if table.empty:
             return
         shown = table[~table[flag].astype(bool)] if flag in table else table
-        book.add_family([Figure(measure, truth.mask(f, **{by: key}), n,
+        book.add_family([Figure(measure, truth.mask(f, months=months, **{by: key}), n,
                                 _name(f"people.by_group[{by}]", f, str(key)))
                          for key, n in zip(shown[by], shown[n_col], strict=True)
                          if pd.notna(n)])
@@ -119,14 +137,17 @@ def read_people_heatmap(con, truth: Truth, f: Filters, by: str, book: Notebook) 
     heat = people.item_heatmap(con, f, by=by)
     if heat.empty:
         return
+    months = quarter_months(people.quarters(con, f)) if (
+        by == "department" or f.departments) else None
+    heat = heat[heat[by] != "Other departments"] if by == "department" else heat
     for item, part in heat.groupby("item"):
         shown = part[~part["suppressed"].astype(bool)]
-        book.add_family([Figure(f"item:{item}", truth.mask(f, **{by: key}), n,
+        book.add_family([Figure(f"item:{item}", truth.mask(f, months=months, **{by: key}), n,
                                 _name(f"people.item_heatmap[{by}]", f, f"{item}/{key}"))
                          for key, n in zip(shown[by], shown["n"], strict=True)])
         # the selection's own item mean is shown as the reference line
         if part["company_mean"].notna().any():
-            book.add(Figure(f"item:{item}", truth.mask(f), None,
+            book.add(Figure(f"item:{item}", truth.mask(f, months=months), None,
                             _name("people.item_heatmap[total]", f, item)))
 
 

@@ -62,14 +62,19 @@ class Truth:
         self.rows = rows.reset_index(drop=True)
         self.units = units
 
-    def mask(self, f: Filters, departments: bool = True, **keys) -> np.ndarray:
+    def mask(self, f: Filters, departments: bool = True, months: list[str] | None = None,
+             **keys) -> np.ndarray:
         """Rows in the selection (``departments=False``: the department filter ignored),
-        narrowed by ``keys`` (e.g. ``department='Sales'``, ``period='2026-07'``)."""
+        narrowed by ``keys`` (e.g. ``department='Sales'``, ``period='2026-07'``);
+        ``months``: the months a figure describes when not the selection's (department
+        figures describe complete quarters)."""
         r = self.rows
         m = np.ones(len(r), dtype=bool)
-        if f.period_from:
+        if months is not None:
+            m &= r["period"].isin(months).to_numpy()
+        if f.period_from and months is None:
             m &= (r["period"] >= f.period_from).to_numpy()
-        if f.period_to:
+        if f.period_to and months is None:
             m &= (r["period"] <= f.period_to).to_numpy()
         for col, values in (("region", f.regions), ("division", f.divisions),
                             ("unit_id", f.units)):

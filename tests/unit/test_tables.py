@@ -149,21 +149,32 @@ def test_after_protection_no_small_group_is_bounded_and_no_small_cell_determined
 
 def test_small_departments_are_pooled_as_other_departments():
     spec = [("U1", f"2025-0{m}", d, [4] * n) for m in (1, 2, 3)
-            for d, n in (("Sales", 6), ("Stock", 1), ("Admin", 1))]
+            for d, n in (("Sales", 6), ("Stock", 3), ("Admin", 2))]
     spec += [("U2", f"2025-0{m}", d, [3] * n) for m in (1, 2, 3)
              for d, n in (("Sales", 6), ("Stock", 4), ("Admin", 1))]
     pools = tables.pools(tables._label(_answers(spec).assign(
         region="North", division="D")), 5)
     got = pools.set_index(["unit_id", "department"])["dept_group"]
-    # U1: Stock 3 + Admin 3 over the quarter -> pooled (6 >= 5); U2: Admin 3 < 5 joins
-    # the next smallest, Stock (12), in one pool
+    # people, not answers: Admin's 2 a month are 2 people (6 answers a quarter). U1:
+    # Admin 2 + Stock 3 = 5 people a month -> one pool; U2: Admin 1 joins the next
+    # smallest, Stock 4, in one pool of 5
     assert got[("U1", "Stock")] == got[("U1", "Admin")] == tables.OTHER
     assert got[("U2", "Admin")] == got[("U2", "Stock")] == tables.OTHER
     assert got[("U1", "Sales")] == "Sales"
     block = _block(_answers(spec))
     g = block.groups[block.groups.table == "unit_department_quarter"]
     assert set(g["department"]) == {"Sales", tables.OTHER}
-    assert (g["n"] >= 5).all() and not g["hidden"].any()
+    assert (g["people"] >= 5).all() and not g["hidden"].any()
+
+
+def test_a_quarter_counts_people_by_its_largest_month():
+    """A department of 3 people answering every month is 9 answers but 3 people: hidden."""
+    spec = [(u, f"2025-0{m}", d, [4] * n) for u in ("U1", "U2") for m in (1, 2, 3)
+            for d, n in (("Sales", 8), ("Admin", 3 if u == "U1" else 0)) if n]
+    block = _block(_answers(spec))
+    g = block.groups
+    admin = g[(g.table == "department_quarter") & (g.department == "Admin")].iloc[0]
+    assert (admin["n"], admin["people"], admin["hidden"]) == (9, 3, True)
 
 
 def test_incomplete_quarters_have_no_department_tables():

@@ -192,11 +192,19 @@ THEME_COLUMNS: tuple[str, ...] = (
 
 def _mentions(scored: pd.DataFrame) -> pd.DataFrame:
     """(doc, theme, source, weight): codebook themes, and the phrases of the comments
-    that have none."""
+    that have none; of phrases found in exactly the same comments ("friendly staff" and
+    "quick service" in "Friendly staff and quick service."), only the first is kept."""
     coded = scored["theme"] != comment_model.NO_THEME
     book = pd.DataFrame({"doc": scored.index[coded], "theme": scored.loc[coded, "theme"],
                          "source": "codebook", "weight": scored.loc[coded, "p_theme"]})
-    rest = _phrases(scored.loc[~coded, "comment"]).assign(source="phrase", weight=0.0)
+    rest = _phrases(scored.loc[~coded, "comment"]).reset_index(drop=True)
+    if len(rest):
+        same = rest.groupby("theme").agg(
+            docs=("doc", lambda d: tuple(sorted(d))),
+            first=("doc", lambda d: d.index.min()))
+        kept = same.sort_values("first").drop_duplicates("docs").index
+        rest = rest[rest["theme"].isin(kept)]
+    rest = rest.assign(source="phrase", weight=0.0)
     return pd.concat([book, rest], ignore_index=True)
 
 
@@ -222,6 +230,7 @@ def _theme_table(scored: pd.DataFrame, groups: list[str], by: list[str], top_n: 
     ex = ex[ex["_n"] <= 2].pivot_table(index=keys, columns="_n", values="comment",
                                        aggfunc="first", dropna=False)
     ex = ex.reindex(columns=[1, 2]).set_axis(["example_1", "example_2"], axis=1)
+    ex = ex.astype("string")  # one kind of missing (<NA>) when a theme has one text
     table = table.merge(ex.reset_index(), on=keys, how="left")
     sizes = scored.groupby(by, dropna=False).size().rename("_size").reset_index()
     table = table.merge(sizes, on=by, how="left")

@@ -178,6 +178,18 @@ def test_theme_counts_sentiment_and_examples_are_exact(monkeypatch):
     assert (park.example_1, park.example_2) == ("The car park was full", "Our car park is tiny")
 
 
+def test_phrases_always_found_together_are_one_theme(monkeypatch):
+    monkeypatch.setattr(comments, "_score", _preset({}))
+    texts = ["Friendly staff and quick service.", "Friendly staff and quick service.",
+             "Quick service, friendly staff!", "Friendly staff, slow tills", "Slow tills"]
+    out = comments.themes(pd.DataFrame({"comment": texts}), top_n=10)
+    # "quick service" (3 comments) and "friendly staff" (4) differ; "slow tills" (2) stays
+    assert dict(zip(out.theme, out.n_comments, strict=True)) == {
+        "friendly staff": 4, "quick service": 3, "slow tills": 2}
+    two = comments.themes(pd.DataFrame({"comment": texts[:2]}))
+    assert two["theme"].tolist() == ["friendly staff"]  # the first of the pair
+
+
 def test_one_distinct_text_gives_one_example(monkeypatch):
     monkeypatch.setattr(comments, "_score", _preset(PRESET))
     out = comments.themes(pd.DataFrame({"comment": ["q1", "q1", "q1"]}))

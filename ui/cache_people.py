@@ -146,9 +146,11 @@ def comment_tables(said: dict[str, Any], key: str, download: bool) -> None:
                "hand-labelled comments right: a guide, not a verdict; read the comments)")
     st.dataframe(said["themes"][["theme", "n_comments", "sentiment", "example_1",
                                  "example_2"]],
-                 hide_index=True, width="stretch",
-                 column_config={"n_comments": "comments", "example_1": "example",
-                                "example_2": "another example"})
+                 hide_index=True, width="stretch", placeholder="",
+                 column_config={
+                     "n_comments": st.column_config.NumberColumn("comments", width="small"),
+                     "sentiment": st.column_config.TextColumn(width="small"),
+                     "example_1": "example", "example_2": "another example"})
     st.dataframe(said["comments"][["comment", "label", "theme"]], hide_index=True,
                  width="stretch", column_config={"label": "sentiment"})
     if download:

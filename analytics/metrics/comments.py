@@ -40,7 +40,7 @@ LABELS: tuple[str, ...] = ("positive", "neutral", "negative")
 #: carry it, else "mixed"
 MAJORITY = 0.6
 _WORD = r"[a-z][a-z']*[a-z]"
-_BREAK = r"[.,;:!?()\[\]/&+-]"  # punctuation ends a phrase: "queue, long" is none
+_BREAK = r"[.,;:!?()\[\]]"  # clause punctuation ends a phrase: "queue, long" is none
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
 
 #: English stop words: function words, pronouns, auxiliaries and their contractions, plus

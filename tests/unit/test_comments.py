@@ -214,6 +214,8 @@ def test_themes_per_group_top_n_and_min_count(monkeypatch):
     (["Nobody thanks us", "nobody thanks anyone"], {"nobody thanks": 2}),
     (["the staff were rude", "staff were rude to me"], {}),  # "were" is a stop word
     (["Queue. Long wait", "queue; long wait"], {"long wait": 2}),  # not across clauses
+    (["Self-checkout broken", "self-checkout broken"], {"self checkout": 2,
+                                                       "checkout broken": 2}),
 ])
 def test_phrases_are_two_words_counted_once_per_comment(texts, phrases):
     found = comments._phrases(pd.Series(texts))

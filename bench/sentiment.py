@@ -166,14 +166,17 @@ def evaluate() -> pd.DataFrame:
 
 
 _COLD = """
-import json, sys, time
+import json, re, sys, time
+def rss():
+    return int(re.search(r"VmRSS:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
 t0 = time.perf_counter()
 import analytics.metrics.comments as c
 t1 = time.perf_counter()
 heavy = sorted(m for m in ("onnxruntime", "tokenizers", "sklearn") if m in sys.modules)
+r1 = rss()
 c.sentiment(__import__("pandas").Series(["My manager listens and backs my decisions."]))
 t2 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "first": t2 - t1, "heavy": heavy}))
+print(json.dumps({"import": t1 - t0, "first": t2 - t1, "heavy": heavy, "rss": rss() - r1}))
 """
 
 
@@ -199,7 +202,8 @@ def costs(n: int = 1000) -> None:
     print(f"\nCosts ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}):")
     print(f"import analytics.metrics.comments {cold['import']:.2f} s (loads "
           f"{cold['heavy'] or 'no model library'}); first sentiment call "
-          f"{cold['first']:.2f} s (loads onnxruntime, tokenizers and the model)")
+          f"{cold['first']:.2f} s (loads onnxruntime, tokenizers and the model), "
+          f"+{cold['rss']:.0f} MB resident")
     print(f"model files {size / 1e6:.1f} MB")
     print(f"{'per ' + format(n, ',') + ' distinct comments':40} {'wall s':>8} {'CPU s':>8}")
     for name, wall, cpu in rows:

@@ -2,7 +2,7 @@
 
 Sentiment comes from a logistic regression on sentence embeddings (all-MiniLM-L6-v2, run
 locally: :mod:`analytics.metrics.embedding`, :mod:`analytics.metrics.comment_model`),
-fitted on hand-labelled workplace and customer comments. On 326 held-out labelled
+fitted on hand-labelled workplace and customer comments. On 424 held-out labelled
 comments it is right about three times in four where VADER, the lexicon this module used
 before, is right about half the time (docs/comments.md, ``python -m bench sentiment``).
 Each comment gets a ``label`` (the most likely of positive, neutral, negative) and a

@@ -143,17 +143,23 @@ def span_filters(ctx: Any, key: str) -> Filters:
 
 
 def comment_tables(said: dict[str, Any], key: str, download: bool) -> None:
-    """Sentiment summary, themes and the comments themselves, as plain-text tables."""
+    """Sentiment summary, themes (with their sentiment and two examples) and the comments
+    themselves, as plain-text tables."""
     m = said["summary"].iloc[0]
     read = f"latest {int(m.n_read):,} of " if m.n_read < m.n_comments else ""
     st.caption(f"{read}{int(m.n_comments):,} comments · {m.pct_positive:.0f}% positive, "
-               f"{m.pct_negative:.0f}% negative (VADER word-list sentiment: a guide, not a "
-               "verdict; read the comments)")
-    left, right = st.columns([1, 2])
-    left.dataframe(said["themes"][["theme", "n_comments"]], hide_index=True, width="stretch",
-                   column_config={"n_comments": "comments mentioning it"})
-    right.dataframe(said["comments"][["comment", "label"]], hide_index=True, width="stretch",
-                    column_config={"label": "sentiment"})
+               f"{m.pct_negative:.0f}% negative (read by a model that gets about 3 in 4 "
+               "hand-labelled comments right: a guide, not a verdict; read the comments)")
+    # reindex: results kept by the warm-up of an older version lack the newer columns
+    st.dataframe(said["themes"].reindex(columns=["theme", "n_comments", "sentiment",
+                                                 "example_1", "example_2"]),
+                 hide_index=True, width="stretch", placeholder="",
+                 column_config={
+                     "n_comments": st.column_config.NumberColumn("comments", width="small"),
+                     "sentiment": st.column_config.TextColumn(width="small"),
+                     "example_1": "example", "example_2": "another example"})
+    st.dataframe(said["comments"].reindex(columns=["comment", "label", "theme"]),
+                 hide_index=True, width="stretch", column_config={"label": "sentiment"})
     if download:
         downloads(said["comments"], f"{key}_comments", key)
 

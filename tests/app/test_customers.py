@@ -110,7 +110,13 @@ def test_drivers_table_matches_the_analytics(demo_db):
 def test_comments_are_text_in_a_table(demo_db):
     at = _page().run()
     table = [d.value for d in at.dataframe if "comment" in d.value.columns][0]
-    assert set(table.columns) == {"comment", "label"}
+    assert set(table.columns) == {"comment", "label", "theme"}
+    themes = [d.value for d in at.dataframe if "example_1" in d.value.columns][0]
+    expected = customers.comments(demo_db, Filters().with_period(LATEST))["themes"]
+    assert themes["theme"].tolist() == expected["theme"].tolist()
+    assert themes["n_comments"].tolist() == expected["n_comments"].tolist()
+    assert set(themes.columns) == {"theme", "n_comments", "sentiment", "example_1",
+                                   "example_2"}
     assert not at.markdown or all("Rude staff" not in m.value for m in at.markdown)
 
 

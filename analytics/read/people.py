@@ -126,10 +126,18 @@ def _reason(ts: published.TableSet, family: str, scope: published.Scope) -> str:
     if family not in ts.groups:
         return "unpublished"
     g, idx = ts.groups[family], ts.index(family)
+    quarters = set(tables.quarter_of(pd.Series(list(scope.months)))) if scope.months \
+        else set()
+    everyone = set(ts.units["unit_id"].astype(str))
+    if scope.departments and scope.units >= everyone:
+        whole = [idx[k] for k in (("department_quarter", d, q) for d in scope.departments
+                                  for q in quarters) if k in idx]
+        why = set(g.loc[whole, "why"][g.loc[whole, "hidden"]])
+        if why:
+            return "primary" if why == {"primary"} else "complementary"
     if scope.departments:
         keys = [("unit_department_quarter", u, d, q) for u in scope.units
-                for d in scope.departments
-                for q in set(tables.quarter_of(pd.Series(list(scope.months))))]
+                for d in scope.departments for q in quarters]
     else:
         keys = [("unit_month", u, m) for u in scope.units for m in scope.months]
     rows = [idx[k] for k in keys if k in idx]

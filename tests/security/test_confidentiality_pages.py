@@ -105,6 +105,16 @@ def _number(text) -> float | None:
         return None
 
 
+def _quarter(month: str) -> list[str]:
+    """The months People's department figures describe for a selection ending in
+    ``month``: its calendar quarter when complete in the fixture, else the one before."""
+    year, m = int(month[:4]), int(month[5:7])
+    q = (m - 1) // 3
+    if f"{year}-{3 * q + 3:02d}" > MONTHS[-1]:
+        year, q = (year - 1, 3) if q == 0 else (year, q - 1)
+    return [f"{year}-{3 * q + k:02d}" for k in (1, 2, 3)]
+
+
 def _row_figures(frame: pd.DataFrame, page: str, f: Filters, truth: Truth,
                  source: str) -> list[Figure]:
     """One figure per row of ``frame`` that shows an employee figure."""
@@ -119,14 +129,21 @@ def _row_figures(frame: pd.DataFrame, page: str, f: Filters, truth: Truth,
             if any(c in frame for c in names)}
     latest = f.period_to
     out = []
+    quarter = page == "people" and ("department" in keys or f.departments)
     for i, row in frame.reset_index(drop=True).iterrows():
         if all(pd.isna(row[c]) for c in cols):
             continue
         where = {k: str(row[c]) for k, c in keys.items()}
-        if "period" not in where:
+        if where.get("department") == "Other departments":
+            continue  # a unit's pooled departments: checked by the table set's audit
+        months = None
+        if quarter:  # department figures describe a complete quarter
+            where.pop("period", None)
+            months = _quarter(latest)
+        elif "period" not in where:
             where["period"] = latest
         people_page = page == "people"
-        mask = truth.mask(f, departments=people_page, **where)
+        mask = truth.mask(f, departments=people_page, months=months, **where)
         n_col = next((c for c in COUNT if c in frame), None)
         n = None if n_col is None or pd.isna(row[n_col]) else int(row[n_col])
         out.append(Figure("esat", mask, n, f"{source} row {i} {where}"))
@@ -146,7 +163,8 @@ def _page_book(at: AppTest, page: str, view: dict, truth: Truth,
             continue
         if page == "people":
             mask = truth.mask(Filters(latest, latest, f.regions, f.divisions, f.units,
-                                      f.departments))
+                                      f.departments),
+                              months=_quarter(latest) if f.departments else None)
         elif page == "unit":
             unit = at.selectbox(key="unit_id").value
             mask = truth.mask(Filters(latest, latest), unit_id=unit)

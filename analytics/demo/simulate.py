@@ -253,8 +253,15 @@ def simulate(company: Company, seed: int) -> Simulated:
     points = np.arange(5) * 25.0
     esat_index = answers @ points / n_e
     sq = answers @ points ** 2
+    # as the product's panel has it (docs/confidentiality.md): a unit's own second moment
+    # is not published, so each unit-month carries its month's company-wide sd
+    month_of = np.tile(np.arange(m), u)
+    tot_n = np.bincount(month_of, weights=n_e, minlength=m)
+    tot_s = np.bincount(month_of, weights=answers @ points, minlength=m)
+    tot_q = np.bincount(month_of, weights=sq, minlength=m)
     with np.errstate(invalid="ignore", divide="ignore"):
-        esat_sd = np.sqrt(np.maximum(sq - n_e * esat_index ** 2, 0.0) / (n_e - 1))
+        month_sd = np.sqrt(np.maximum(tot_q - tot_s ** 2 / tot_n, 0.0) / (tot_n - 1))
+    esat_sd = month_sd[month_of]
     esat_sat = answers[:, 3:].sum(axis=1)
     csat_sat = rng.binomial(n_c, true["csat"].ravel() / 100.0)
     margin = true["profit"].ravel()

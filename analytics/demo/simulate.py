@@ -254,13 +254,13 @@ def simulate(company: Company, seed: int) -> Simulated:
     esat_index = answers @ points / n_e
     sq = answers @ points ** 2
     # as the product's panel has it (docs/confidentiality.md): a unit's own second moment
-    # is not published, so each unit-month carries its month's company-wide sd
+    # is not published, so each unit-month carries its month's pooled within-unit sd
     month_of = np.tile(np.arange(m), u)
-    tot_n = np.bincount(month_of, weights=n_e, minlength=m)
-    tot_s = np.bincount(month_of, weights=answers @ points, minlength=m)
-    tot_q = np.bincount(month_of, weights=sq, minlength=m)
+    within = np.maximum(sq - n_e * esat_index ** 2, 0.0)
+    ss = np.bincount(month_of, weights=within, minlength=m)
+    dof = np.bincount(month_of, weights=np.maximum(n_e - 1, 0), minlength=m)
     with np.errstate(invalid="ignore", divide="ignore"):
-        month_sd = np.sqrt(np.maximum(tot_q - tot_s ** 2 / tot_n, 0.0) / (tot_n - 1))
+        month_sd = np.sqrt(ss / dof)
     esat_sd = month_sd[month_of]
     esat_sat = answers[:, 3:].sum(axis=1)
     csat_sat = rng.binomial(n_c, true["csat"].ravel() / 100.0)

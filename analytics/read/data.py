@@ -65,8 +65,8 @@ def panel(con: Any, filters: Filters = ALL, s: Settings = DEFAULT) -> pd.DataFra
 
     Which unit-months are hidden is decided once per data version for the whole published
     table set (:mod:`analytics.read.published`, :mod:`analytics.access.tables`); it never
-    depends on the selection. A unit's ``esat_sd`` is its month's company-wide standard
-    deviation (a unit's own second moment is not published).
+    depends on the selection. A unit's ``esat_sd`` is its month's pooled within-unit
+    standard deviation (a unit's own second moment is not published).
 
     Adds ``suppressed`` (bool): True where the unit-month has ESAT answers but its figures
     are hidden (``enps_suppressed`` for the eNPS figures).
@@ -126,6 +126,9 @@ def kpis(con: Any, filters: Filters = ALL, s: Settings = DEFAULT,
         out[col] = pd.to_numeric(figs[col], errors="coerce")
     for flag in published.FLAGS.values():
         out[flag] = figs[flag].astype(bool).to_numpy()
+    if "response_rate" in out:  # from the published count: the stored one is raw
+        heads = pd.to_numeric(out["headcount"], errors="coerce")
+        out["response_rate"] = out["n_employee"] * 100.0 / heads.where(heads > 0)
     return out
 
 

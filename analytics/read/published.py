@@ -558,24 +558,37 @@ def months_of(ts: TableSet, period_from: str | None, period_to: str | None) -> t
 
 
 def month_sd(ts: TableSet) -> dict[str, float]:
-    """Each month's ESAT standard deviation over the whole company (the published
-    second moment a unit-month's change tests use: a unit's own is never published)."""
+    """Each month's pooled within-unit ESAT standard deviation over its published
+    unit-months: ``sqrt(sum of squares about each unit's mean / sum(n - 1))``.
+
+    A unit-month's change tests and the chain's noise correction need the sampling
+    spread of answers *within* a unit; a unit's own second moment is never published, so
+    every unit of a month carries this one number (the company-wide sd would add the
+    spread between units and overstate the noise)."""
     g = ts.groups.get("esat")
     if g is None:
         return {}
-    part = g[(g["table"] == "company_month") & ~g["hidden"]]
-    out = {}
-    for i, period in zip(part.index, part["period"].astype(str), strict=True):
-        out[period] = figures(ts, "esat", g.loc[i, _count_columns(len(ts.keys["esat"]))]
-                              .to_numpy(dtype=float))["esat_sd"]
-    return out
+    part = g[(g["table"] == "unit_month") & ~g["hidden"]]
+    if part.empty:
+        return {}
+    c = part[_count_columns(len(ts.keys["esat"]))].to_numpy(dtype=float)
+    v = ts.keys["esat"]["value"].to_numpy(dtype=float)
+    n = c.sum(axis=1)
+    mean = (c @ v) / np.where(n > 0, n, 1)
+    ss = (c * (v[None, :] - mean[:, None]) ** 2).sum(axis=1)
+    frame = pd.DataFrame({"period": part["period"].astype(str).to_numpy(), "ss": ss,
+                          "df": np.maximum(n - 1, 0)})
+    per = frame.groupby("period")[["ss", "df"]].sum()
+    per = per[per["df"] > 0]
+    return {str(p): float(np.sqrt(r.ss / r.df)) for p, r in per.iterrows()}
 
 
 def unit_months(ts: TableSet) -> pd.DataFrame:
     """Employee figures of every published unit-month (a hidden one has no row).
 
     Columns: unit_id, period, the :data:`PANEL_COLUMNS` of each family (NaN where that
-    family is hidden or has no answers), ``esat_sd`` the month's company-wide sd.
+    family is hidden or has no answers), ``esat_sd`` the month's pooled within-unit sd
+    (:func:`month_sd`).
     """
     out = None
     sd = month_sd(ts)

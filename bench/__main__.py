@@ -7,10 +7,10 @@ small configuration. Flags are passed to the benchmarks named.
 
 import sys
 
-from bench import analytics, calibration, concurrency, ingest, memory, pages
+from bench import analytics, calibration, concurrency, ingest, memory, pages, team
 
 BENCHES = {"ingest": ingest.main, "pages": pages.main, "analytics": analytics.main,
-           "memory": memory.main, "concurrency": concurrency.main}
+           "memory": memory.main, "concurrency": concurrency.main, "team": team.main}
 EXTRA = {"calibration": calibration.main}
 
 if __name__ == "__main__":
@@ -19,5 +19,7 @@ if __name__ == "__main__":
     for name in names:
         if name in EXTRA:
             EXTRA[name](flags)
+        elif name == "team":
+            team.main(flags)
         else:
             BENCHES[name]()

@@ -272,6 +272,7 @@ def content_digest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     cur = con.cursor()
     tables = [r[0] for r in cur.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
+        "AND database_name = current_database() "
         "ORDER BY 1").fetchall()]
     out = {}
     for t in tables:  # names come from the catalogue, not from users

@@ -123,7 +123,8 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """The schema version recorded in the file, 0 for a new file."""
     cur = con.cursor()
     exists = cur.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
+        "AND table_catalog = current_database()"
     ).fetchall()[0][0]
     if not exists:
         return 0

@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def db(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", help="database file (default: $STOOL_DB, then "
+        sp.add_argument("--db", help="database file, or ducklake:postgres:<conninfo> with "
+                                     "$STOOL_DATA_PATH (default: $STOOL_DB, then "
                                      "data/stool.duckdb)")
 
     d = sub.add_parser("demo", help="build the demo company's database")
@@ -121,12 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "users":
         return _users(args)
     from analytics.store import StoreBusy
+    from analytics.store.connection import StoreConfigError
 
     try:
         return _run(args)
     except StoreBusy as exc:  # another process held the file for the whole wait
         print(exc, file=sys.stderr)  # one line: who holds it, and what to do
         return EXIT_BUSY
+    except StoreConfigError as exc:  # a malformed ducklake: target, no STOOL_DATA_PATH
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _run(args) -> int:
@@ -137,6 +142,13 @@ def _run(args) -> int:
 
     if args.command == "restore":
         from analytics.store.backup import restore
+        from analytics.store.connection import is_lake
+
+        if is_lake(args.db):
+            print("error: restore rebuilds a database file; a DuckLake is restored from "
+                  "its PostgreSQL catalog and data folder (README: the team store)",
+                  file=sys.stderr)
+            return EXIT_USAGE
 
         if db_path(args.db).exists():  # nobody else may have the file open meanwhile
             with use(args.db, write=True):

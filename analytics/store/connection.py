@@ -18,6 +18,17 @@ default catalog is the store (``USE``), so the SQL of the store modules names ta
 unqualified, and temp tables (an upload being staged) live in the engine and outlive
 a detach. Leases of several threads share one attachment; a write lease waits for the
 process's read leases to end (the attachment is reopened read-write).
+
+Two backends, the same SQL:
+
+- the embedded file (``STOOL_DB=data/stool.duckdb``, the default), attached per lease;
+- a DuckLake (``STOOL_DB=ducklake:postgres:<libpq conninfo>`` with
+  ``STOOL_DATA_PATH=<folder>``): the catalog in PostgreSQL, the data as Parquet files in
+  the folder. Any number of processes attach it at once, so it stays attached; writers
+  of all processes take turns on a PostgreSQL advisory lock (:func:`_lake_writer`), so
+  several loads at once all land, one after the other. The ``ducklake`` and ``postgres``
+  extensions come from their PyPI wheels (INSTALL from the wheel's file, then LOAD),
+  never from the network.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from typing import Any
 
 import duckdb
 
+from analytics.store import transactions
 from analytics.store.schema import SCHEMA_VERSION, current_version
 from analytics.store.schema import migrate as _migrate
 from analytics.store.transactions import WRITE_LOCK, transaction
@@ -44,6 +56,10 @@ __all__ = ["WRITE_LOCK", "Handle", "StoreBusy", "connect", "db_path", "lock_wait
            "transaction", "use", "version"]
 
 DEFAULT_DB = Path("data/stool.duckdb")
+#: ``STOOL_DB`` (or ``--db``) naming a DuckLake whose catalog is a PostgreSQL database
+LAKE_PREFIX = "ducklake:postgres:"
+#: the key of the PostgreSQL advisory lock that lake writers take turns on
+_WRITER_KEY = 0x53544F4F4C  # "STOOL"
 
 # Extensions beyond the built-in ones would be downloaded at run time, which this
 # deployment forbids: fail at once with a clear error instead.
@@ -85,6 +101,10 @@ class StoreBusy(Exception):
         super().__init__(f"the database is in use by {who}; try again, or stop the app")
 
 
+class StoreConfigError(ValueError):
+    """``STOOL_DB`` / ``--db`` or ``STOOL_DATA_PATH`` cannot name a store."""
+
+
 def lock_wait() -> float:
     """How long a lease waits for the lock: ``$STOOL_LOCK_WAIT`` seconds, else 30."""
     raw = os.environ.get("STOOL_LOCK_WAIT")
@@ -116,6 +136,31 @@ def db_path(path: str | os.PathLike[str] | None = None) -> Path:
         return Path(path)
     env = os.environ.get("STOOL_DB")
     return Path(env) if env else DEFAULT_DB
+
+
+def is_lake(path: str | os.PathLike[str] | None = None) -> bool:
+    """Whether the store (``path``, else ``$STOOL_DB``) is a DuckLake, not a file."""
+    return str(path or os.environ.get("STOOL_DB") or "").startswith("ducklake:")
+
+
+def data_path() -> Path:
+    """The folder of a DuckLake's Parquet files: ``$STOOL_DATA_PATH`` (required)."""
+    raw = os.environ.get("STOOL_DATA_PATH")
+    if not raw:
+        raise StoreConfigError("STOOL_DB names a DuckLake: set STOOL_DATA_PATH to the "
+                               "folder that holds its data files")
+    return Path(raw).resolve()
+
+
+def _target(path: str | os.PathLike[str] | None) -> str:
+    raw = str(path or os.environ.get("STOOL_DB") or DEFAULT_DB)
+    if raw.startswith("ducklake:"):
+        if not raw.startswith(LAKE_PREFIX) or not raw[len(LAKE_PREFIX):].strip():
+            raise StoreConfigError(f"{raw!r}: a DuckLake store is named "
+                             "ducklake:postgres:<libpq conninfo>, e.g. "
+                             "'ducklake:postgres:dbname=stool host=127.0.0.1'")
+        return raw
+    return str(Path(raw).resolve())
 
 
 # --- the engine: one in-memory DuckDB per process --------------------------------------
@@ -169,8 +214,11 @@ _memory_ids = itertools.count(1)
 class _Database:
     """A store the engine attaches under ``alias`` while leases are held."""
 
-    def __init__(self, target: str, alias: str, *, memory: bool = False) -> None:
+    def __init__(self, target: str, alias: str, *, memory: bool = False,
+                 lake: Path | None = None) -> None:
         self.target, self.alias, self.memory = target, alias, memory
+        #: a DuckLake's data folder (None: a file or in memory)
+        self.lake = lake
         self.cond = threading.Condition()
         self.mode: str | None = None  # None (detached), 'ro' or 'rw'
         self.holders = 0
@@ -237,20 +285,20 @@ class _Database:
         """Attach (caller holds ``cond``), waiting with backoff while another process
         holds the file; migrate on the first attach of the process."""
         before = self._identity()  # None: no file yet (this attach creates it)
-        read_only = not write and not self.memory and before is not None
+        read_only = not write and not self.memory and not self.lake and before is not None
         self._attach_retrying(read_only, deadline)
         if not migrate or (before is not None and self.checked == before):
             return
-        if read_only and current_version(_Cursor(self)) < SCHEMA_VERSION:
+        if read_only and current_version(Handle(self)) < SCHEMA_VERSION:
             self._detach()
             read_only = False
             self._attach_retrying(False, deadline)
         if not read_only:
-            _migrate(_Cursor(self))
+            _migrate(Handle(self))
         self.checked = self._identity()
 
     def _identity(self) -> tuple[int, int] | None:
-        if self.memory:
+        if self.memory or self.lake:
             return (0, id(self))
         try:
             st = os.stat(self.target)
@@ -278,7 +326,13 @@ class _Database:
 
     def _attach_once(self, read_only: bool) -> None:
         con = engine()
-        if self.memory:
+        if self.lake is not None:
+            _load_lake_extensions(con)
+            self.lake.mkdir(parents=True, exist_ok=True)
+            folder = str(self.lake).rstrip("/") + "/"
+            con.execute(f"ATTACH '{_literal(self.target)}' AS {self.alias} "
+                        f"(DATA_PATH '{_literal(folder)}')")
+        elif self.memory:
             con.execute(f"ATTACH ':memory:' AS {self.alias}")
         else:
             if not read_only:
@@ -290,22 +344,14 @@ class _Database:
     def _detach(self, force: bool = False) -> None:
         if self.mode is None:
             return
-        if self.memory and not force and not self._closing:
-            return  # an in-memory store lives until its connection is closed
+        if (self.memory or self.lake) and not force and not self._closing:
+            # an in-memory store lives until its connection is closed; a lake stays
+            # attached (it locks nobody out, and attaching costs PostgreSQL round trips)
+            return
         engine().execute(f"DETACH {self.alias}")
         self.mode = None
 
     _closing = False
-
-
-class _Cursor:
-    """A throwaway handle for the schema code that runs while ``cond`` is held."""
-
-    def __init__(self, db: _Database) -> None:
-        self._db = db
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        return _cursor(self._db)
 
 
 def _cursor(db: _Database) -> duckdb.DuckDBPyConnection:
@@ -326,13 +372,131 @@ def _database(path: str | os.PathLike[str] | None) -> _Database:
     engine()
     if str(path) == ":memory:":
         return _Database(":memory:", f"stool_mem_{next(_memory_ids)}", memory=True)
-    target = str(db_path(path).resolve())
+    target = _target(path)
+    lake = data_path() if target.startswith(LAKE_PREFIX) else None
+    key = f"{target}\n{lake}" if lake else target
     with _registry_lock:
-        db = _databases.get(target)
+        db = _databases.get(key)
         if db is None:
-            alias = "stool_" + hashlib.sha1(target.encode()).hexdigest()[:12]
-            db = _databases[target] = _Database(target, alias)
+            alias = "stool_" + hashlib.sha1(key.encode()).hexdigest()[:12]
+            db = _databases[key] = _Database(target, alias, lake=lake)
         return db
+
+
+def _of(con: Any) -> _Database | None:
+    """The store behind a handle or one of its engine cursors (None: not ours)."""
+    if isinstance(con, Handle):
+        return con._db
+    alias = con.execute("SELECT current_database()").fetchall()[0][0]
+    with _registry_lock:
+        return next((d for d in _databases.values() if d.alias == alias), None)
+
+
+def files_folder(con: Any) -> Path | None:
+    """Where the store keeps files beside its data (kept results, archived uploads): the
+    database file's folder, a DuckLake's data folder; None for an in-memory store."""
+    db = _of(con)
+    if db is None or db.memory:
+        return None
+    return db.lake if db.lake is not None else Path(db.target).parent
+
+
+def kept_folder(con: Any) -> Path | None:
+    """The kept results' folder: ``<file>.kept`` beside a database file, ``kept/`` in a
+    DuckLake's data folder (every replica of the app finds it there)."""
+    db = _of(con)
+    if db is None or db.memory:
+        return None
+    return db.lake / "kept" if db.lake is not None else Path(db.target + ".kept")
+
+
+def detach_idle() -> None:
+    """Detach every store no lease holds (a lake included): before a catalog is copied
+    or dropped, or to close the PostgreSQL connections of an idle process."""
+    with _registry_lock:
+        dbs = list(_databases.values())
+    for db in dbs:
+        with db.cond:
+            if db.holders == 0:
+                db._detach(force=True)
+
+
+# --- DuckLake -------------------------------------------------------------------------
+
+_extensions_lock = threading.Lock()
+_extensions_loaded = False
+
+
+def _extension_file(module: str, name: str) -> str:
+    """The extension file a PyPI wheel (``duckdb-extension-<name>``) installed."""
+    import importlib
+
+    try:
+        package = importlib.import_module(module)
+    except ImportError as exc:
+        raise RuntimeError(f"the DuckDB extension {name} is not installed: pip install "
+                           f"-r requirements.txt (duckdb-extension-{name})") from exc
+    path = (Path(package.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+            / f"{name}.duckdb_extension")
+    if not path.is_file():
+        raise RuntimeError(f"{path} is missing: duckdb-extension-{name} must match duckdb "
+                           f"{duckdb.__version__}")
+    return str(path)
+
+
+def _load_lake_extensions(con: duckdb.DuckDBPyConnection) -> None:
+    """INSTALL the postgres and ducklake extensions from their wheels' files, then LOAD."""
+    global _extensions_loaded
+    with _extensions_lock:
+        if _extensions_loaded:
+            return
+        for module, name in (("duckdb_extension_postgres", "postgres"),
+                             ("duckdb_extension_ducklake", "ducklake")):
+            con.execute(f"INSTALL '{_literal(_extension_file(module, name))}'")
+            con.execute(f"LOAD {name}")
+        _extensions_loaded = True
+
+
+class _LakeWriter:
+    """Writers of every process take turns on a PostgreSQL advisory lock of the catalog's
+    database: held on a connection of its own for one write transaction; PostgreSQL
+    frees it when that connection ends, so a killed writer never blocks the others."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self.depth = 0
+        self.conn: Any = None
+
+    def __enter__(self) -> None:  # under WRITE_LOCK: one thread of this process at a time
+        if self.depth == 0:
+            import psycopg
+
+            self.conn = psycopg.connect(self.conninfo, autocommit=True)
+            self.conn.execute("SELECT pg_advisory_lock(%s)", [_WRITER_KEY])
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            conn, self.conn = self.conn, None
+            conn.close()  # ends the session: the lock goes with it
+
+
+_writers: dict[str, _LakeWriter] = {}
+
+
+@contextmanager
+def _lake_writer(con: Any) -> Iterator[None]:
+    db = _of(con)
+    if db is None or db.lake is None:
+        yield
+        return
+    writer = _writers.setdefault(db.target, _LakeWriter(db.target[len(LAKE_PREFIX):]))
+    with writer:
+        yield
+
+
+transactions.CROSS_PROCESS_LOCK = _lake_writer
 
 
 class Handle:
@@ -443,8 +607,8 @@ _versions: dict[str, tuple[tuple, int]] = {}
 def _signature(db: _Database) -> tuple | None:
     """What changes whenever another process commits to the file: the file's and its
     write-ahead log's inode, size and modification time (None: no file to watch)."""
-    if db.memory:
-        return None
+    if db.memory or db.lake is not None:
+        return None  # a lake: its version is read (its catalog has no file to watch)
     out = []
     for name in (db.target, db.target + ".wal"):
         try:

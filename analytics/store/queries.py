@@ -125,10 +125,15 @@ SELECT {keys}
         / nullif(sum(m.headcount) FILTER (WHERE n_employee > 0), 0) AS response_rate,
     count(DISTINCT m.unit_id)::INTEGER AS n_units,
     {pooled_sd}
-FROM unit_month m LEFT JOIN units_current u USING (unit_id)
+FROM (SELECT * FROM unit_month ORDER BY unit_id, period) m
+LEFT JOIN units_current u USING (unit_id)
 WHERE {where}
 {group_by}
 """
+# unit_month is read in (unit, month) order: the sums above are of floats, whose last bits
+# depend on the order they are added in, and the order rows are stored in differs between
+# a database file and a DuckLake (and after a replace); sorted first, both give the same
+# figures to the last bit
 
 # The pooled sd of a group from each part's n, mean and sd (law of total variance), so
 # group means can be compared with Welch's t without re-reading responses.

@@ -200,7 +200,9 @@ def main(flags: list[str] | None = None) -> None:
     if "--no-lake" in (flags or []):
         return
     print("\nlake (DuckLake on PostgreSQL 15, Parquet in a local folder) vs file, "
-          "median of 3 (CLI: with interpreter start and the warm-up after a load)")
+          "median of --repeat=N runs, default 3 (CLI: with interpreter start and the warm-up "
+          "after a load)")
     print(f"{'':46} {'file':>9} {'lake':>9} {'lake/file':>10}")
-    for name, f, lk in lake_vs_file(db):
+    repeat = next((int(f.split("=")[1]) for f in flags or [] if f.startswith("--repeat=")), 3)
+    for name, f, lk in lake_vs_file(db, repeat):
         print(f"{name:46} {f:9.3f} {lk:9.3f} {lk / f:9.2f}x")

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export STOOL_DB ?= data/stool.duckdb
 
-.PHONY: run test lint bench demo clean browser
+.PHONY: run test lint bench demo clean browser postgres
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,16 @@ browser:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-liberation; }
 
-## test: lint, layer contracts, and the whole suite including the browser tests
-test: $(VENV)/.dev browser
+## postgres: PostgreSQL 15 from Debian's packages for the DuckLake tests (the tests start
+## their own server; the package's own cluster is not used)
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-15; }
+
+## test: lint, layer contracts, and the whole suite including the browser and lake tests
+test: $(VENV)/.dev browser postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n auto --dist loadfile

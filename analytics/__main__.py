@@ -25,7 +25,9 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+#: commands that write; the others take a read-only lease, shared with the app's reads
+_WRITES = {"demo", "ingest", "rollback", "remove-demo"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def db(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", help="database file (default: $STOOL_DB, then "
+        sp.add_argument("--db", help="database file, or ducklake:postgres:<conninfo> with "
+                                     "$STOOL_DATA_PATH (default: $STOOL_DB, then "
                                      "data/stool.duckdb)")
 
     d = sub.add_parser("demo", help="build the demo company's database")
@@ -118,11 +121,38 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "users":
         return _users(args)
-    from analytics.store import connect, db_path
+    from analytics.store import StoreBusy
+    from analytics.store.connection import StoreConfigError
+
+    try:
+        return _run(args)
+    except StoreBusy as exc:  # another process held the file for the whole wait
+        print(exc, file=sys.stderr)  # one line: who holds it, and what to do
+        return EXIT_BUSY
+    except StoreConfigError as exc:  # a malformed ducklake: target, no STOOL_DATA_PATH
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args) -> int:
+    """The command under one lease on the store (read-write only for the commands that
+    write), then the warm-up a change asks for under a read lease, so the app's pages can
+    read while it runs."""
+    from analytics.store import connect, db_path, use
 
     if args.command == "restore":
         from analytics.store.backup import restore
+        from analytics.store.connection import is_lake
 
+        if is_lake(args.db):
+            print("error: restore rebuilds a database file; a DuckLake is restored from "
+                  "its PostgreSQL catalog and data folder (README: the team store)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+
+        if db_path(args.db).exists():  # nobody else may have the file open meanwhile
+            with use(args.db, write=True):
+                pass
         try:
             restored = restore(db_path(args.db), args.folder, force=args.force)
         except (FileExistsError, FileNotFoundError) as exc:
@@ -134,11 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ingest" and not Path(args.file).is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
-    con = connect(args.db)
-    try:
-        return _COMMANDS[args.command](con, args)
-    finally:
-        con.close()
+    write = args.command in _WRITES and not getattr(args, "dry_run", False)
+    args.warm_up = False
+    with use(args.db, write=write) as con:
+        code = _COMMANDS[args.command](con, args)
+    if args.warm_up:
+        with use(args.db) as con:
+            _warm_up(con)
+    return code
 
 
 def _demo(con, args) -> int:
@@ -155,7 +188,7 @@ def _demo(con, args) -> int:
     ids = builder.build(con, seed=args.seed,
                         progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr))
     print(f"Demo company loaded as batches {ids}.")
-    _warm_up(con)
+    args.warm_up = True
     return EXIT_OK
 
 
@@ -204,7 +237,7 @@ def _ingest(con, args) -> int:
         print(f"{result.status}: batch {result.batch_id}, {result.rows_loaded} rows loaded, "
               f"{result.rows_rejected} rejected")
     if queries.data_version(con) != version:  # committed: loaded or replaced
-        _warm_up(con)
+        args.warm_up = True
     return EXIT_REJECTED if result.status == "rejected" else EXIT_OK
 
 
@@ -237,7 +270,7 @@ def _rollback(con, args) -> int:
 
     if rollback_batch(con, args.batch_id, by="cli"):
         print(f"Batch {args.batch_id} rolled back.")
-        _warm_up(con)
+        args.warm_up = True
         return EXIT_OK
     print(f"error: batch {args.batch_id} is not a loaded batch", file=sys.stderr)
     return EXIT_USAGE
@@ -247,7 +280,7 @@ def _remove_demo(con, args) -> int:
     from analytics.demo import company as demo
 
     print(f"Removed {demo.remove(con)} demo batches.")
-    _warm_up(con)
+    args.warm_up = True
     return EXIT_OK
 
 

@@ -9,10 +9,10 @@ part of it either. Flags are passed to the benchmarks named.
 
 import sys
 
-from bench import analytics, calibration, concurrency, ingest, memory, pages, sentiment
+from bench import analytics, calibration, concurrency, ingest, memory, pages, sentiment, team
 
 BENCHES = {"ingest": ingest.main, "pages": pages.main, "analytics": analytics.main,
-           "memory": memory.main, "concurrency": concurrency.main}
+           "memory": memory.main, "concurrency": concurrency.main, "team": team.main}
 EXTRA = {"calibration": calibration.main, "sentiment": sentiment.main}
 
 if __name__ == "__main__":
@@ -21,5 +21,7 @@ if __name__ == "__main__":
     for name in names:
         if name in EXTRA:
             EXTRA[name](flags)
+        elif name == "team":
+            team.main(flags)
         else:
             BENCHES[name]()

@@ -5,7 +5,7 @@ import streamlit as st
 from analytics.store.queries import replaced_batches
 from ui import settings_form
 from ui.components import downloads, empty_state, warm_up_after_change
-from ui.reads import cached_batches, cached_quality, connection
+from ui.reads import cached_batches, cached_quality, reading, writing
 from ui.session import guard
 
 ctx = guard("Data")
@@ -29,7 +29,8 @@ with tab_batches:
                                   format_func=lambda b: f"#{b} · " + str(
                                       loaded.set_index("batch_id").loc[b, "file_name"]))
             if choice is not None:
-                back = replaced_batches(connection(), int(choice))
+                with reading() as con:
+                    back = replaced_batches(con, int(choice))
                 st.warning(f"Rolling back batch #{choice} removes its rows from every page."
                            + (f" The rows it replaced in batch "
                               f"{', '.join(f'#{b}' for b in back)} come back." if back
@@ -39,7 +40,8 @@ with tab_batches:
                     from analytics.store.load import rollback_batch
 
                     require(ctx.user, "rollback")
-                    rollback_batch(connection(), int(choice), by="dashboard")
+                    with writing() as con:
+                        rollback_batch(con, int(choice), by="dashboard")
                     st.cache_data.clear()
                     warm_up_after_change()
                     st.toast(f"Batch #{choice} rolled back.")

@@ -36,7 +36,7 @@ if file is None:
     st.stop()
 
 try:
-    staged = upload.staged_for(ctx.con, file, dataset, ctx.user)
+    staged = upload.staged_for(file, dataset, ctx.user)
 except IngestError as exc:
     st.error(f"**{file.name}** cannot be read: {exc}")
     st.stop()
@@ -47,7 +47,7 @@ try:
 except (IngestError, ValueError) as exc:
     st.error(str(exc))
     st.stop()
-upload.save_mapping(ctx.con, staged, mapping)
+upload.save_mapping(staged, mapping)
 
 st.subheader("2 · Check")
 upload.show_report(staged, report, ctx.user)
@@ -74,10 +74,10 @@ if len(report.replaces):
 blocked = (report.rows_bad and not skip) or not confirm or report.rows_ok == 0
 if st.button("Load", type="primary", disabled=bool(blocked), key="up_load"):
     bar = st.progress(0.0, text="Loading…")
-    before = upload.legs_for(ctx.con, report.scope, ctx.settings, ctx.user)
+    before = upload.legs_for(report.scope, ctx.settings, ctx.user)
     result = upload.commit(staged, report, ctx.user, on_error="skip" if skip else "reject",
                            replace=confirm, progress=lambda f, t: bar.progress(f, text=t))
-    after = upload.legs_for(ctx.con, report.scope, ctx.settings, ctx.user)
+    after = upload.legs_for(report.scope, ctx.settings, ctx.user)
     st.session_state["last_load"] = upload.summary(result, report, before, after)
     st.session_state["warm_up_pending"] = result.status == "loaded"
     upload.discard()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -51,6 +54,89 @@ def demo_db(demo_db_file, tmp_path, monkeypatch):
     con = connect(path)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """PostgreSQL 15 started once for the whole session (tests/_postgres.py)."""
+    from tests import _postgres
+
+    try:
+        server = _postgres.start()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
+
+
+_lakes = itertools.count(1)
+
+
+def lake_target(postgres, dbname: str) -> str:
+    return "ducklake:postgres:" + postgres.conninfo(dbname)
+
+
+@pytest.fixture
+def new_lake(postgres, tmp_path, monkeypatch):
+    """Make a DuckLake store for this test: ``new_lake()`` an empty catalog,
+    ``new_lake(template)`` a copy of a template's catalog and data folder. STOOL_DB and
+    STOOL_DATA_PATH point at it; returns its ``STOOL_DB``."""
+    from analytics.store.connection import detach_idle
+
+    made = []
+
+    def make(template: tuple[str, Path] | None = None) -> str:
+        name = f"lake_{os.getpid()}_{next(_lakes)}"
+        folder = tmp_path / f"{name}_data"
+        if template is None:
+            postgres.create(name)
+            folder.mkdir()
+        else:
+            postgres.create(name, template[0])
+            shutil.copytree(template[1], folder)
+            postgres.set_data_path(name, folder)
+        made.append(name)
+        monkeypatch.setenv("STOOL_DB", lake_target(postgres, name))
+        monkeypatch.setenv("STOOL_DATA_PATH", str(folder))
+        return lake_target(postgres, name)
+
+    yield make
+    detach_idle()
+    for name in made:
+        postgres.drop(name)
+
+
+def lake_template(postgres, folder: Path, name: str, build=None) -> tuple[str, Path]:
+    """A lake catalog ``name`` (migrated; ``build(con)`` run on it) and its data folder,
+    detached so that tests can copy it."""
+    from analytics.store import connect
+    from analytics.store.connection import detach_idle
+
+    postgres.create(name)
+    with mock.patch.dict(os.environ, {"STOOL_DATA_PATH": str(folder)}):
+        con = connect(lake_target(postgres, name))
+        try:
+            if build is not None:
+                build(con)
+        finally:
+            con.close()
+        detach_idle()
+    return name, folder
+
+
+@pytest.fixture(scope="session")
+def demo_lake_template(postgres, tmp_path_factory):
+    """The demo company built once into a lake, to copy per test."""
+    from analytics.demo import company as demo
+
+    return lake_template(postgres, tmp_path_factory.mktemp("tpl_demo"), "tpl_demo",
+                         demo.build)
+
+
+@pytest.fixture(scope="session")
+def tiny_lake_template(postgres, tmp_path_factory):
+    """A new, migrated, empty lake, to copy per test."""
+    return lake_template(postgres, tmp_path_factory.mktemp("tpl_tiny"), "tpl_tiny")
 
 
 def pytest_unconfigure(config):

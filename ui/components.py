@@ -16,7 +16,8 @@ from ui.reads import (
     cached_departments,
     cached_periods,
     cached_units,
-    connection,
+    reading,
+    writing,
 )
 
 _KEYS = {"from": "f_from", "to": "f_to", "region": "f_region", "division": "f_division",
@@ -117,8 +118,8 @@ def demo_notice(version: int, user: auth.User = auth.LOCAL) -> None:
             from analytics.demo import company as demo
 
             auth.require(user, "remove_demo")
-            with st.spinner("Removing demo data…"):
-                demo.remove(connection())
+            with st.spinner("Removing demo data…"), writing() as con:
+                demo.remove(con)
             st.cache_data.clear()
             warm_up_after_change()
             st.rerun()
@@ -296,7 +297,8 @@ def warm_up_after_change() -> None:
     """
     bar = st.progress(0.0, text="Preparing the pages for the new data…")
     try:
-        done = warmup.warm_up(connection(), progress=lambda f, t: bar.progress(f, text=t))
+        with reading() as con:
+            done = warmup.warm_up(con, progress=lambda f, t: bar.progress(f, text=t))
     except Exception:  # noqa: BLE001 - never undo or fail the change over a shortcut
         warmup.log.warning("warm-up failed", exc_info=True)
         bar.empty()

@@ -14,6 +14,7 @@ import streamlit as st
 
 from analytics.access import auth
 from analytics.access.auth import User
+from analytics.store import StoreBusy
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 # (section, file, title, icon); a page whose file is missing is left out
@@ -89,9 +90,31 @@ def run() -> None:
     try:
         page = st.navigation(pages(entry, user))
         _routing.page = FILE_BY_TITLE.get(page.title)
-        page.run()
+        try:
+            page.run()
+        except StoreBusy:
+            busy()
     finally:
         _routing.active, _routing.user, _routing.page = False, None, None
+
+
+#: what a page says while another process writes the database for longer than the wait
+BUSY = "A load is being written; this page refreshes when it is done."
+
+
+def busy() -> None:
+    """Another process held the database for the whole wait (a CLI load, say): say so
+    instead of a traceback, and rerun the page as soon as the store is free."""
+    from analytics.store import free
+
+    st.info(BUSY, icon=":material/hourglass_top:")
+
+    @st.fragment(run_every=2)
+    def poll() -> None:
+        if free():
+            st.rerun()
+
+    poll()
 
 
 def _refusal() -> None:

@@ -1,7 +1,7 @@
 """Shared setup of every page: the guard call and the context it gives the page.
 
 Streamlit's legacy router can run a file in pages/ directly, without app.py, so each page
-starts with ``guard()``; it does everything app.py would have (page config, connection,
+starts with ``guard()``; it does everything app.py would have (page config, data version,
 filters) and the role check: a page the user's role may not open shows a refusal and
 nothing else, and every page's filters are narrowed to the units the user may read.
 """
@@ -9,7 +9,6 @@ nothing else, and every page's filters are narrowed to the units the user may re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 
@@ -18,18 +17,21 @@ from analytics.access.auth import User
 from analytics.filters import Filters
 from analytics.read import warmup
 from analytics.settings import Settings
-from analytics.store import queries
 from ui.components import demo_notice, sidebar_filters
-from ui.reads import cached_periods, cached_settings, connection
+from ui.reads import cached_periods, cached_settings, data_version
 
 PAGE_TITLE = "Stool dashboard"
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a page needs: the connection, the data version, settings and the selection."""
+    """What a page needs: the data version, settings and the selection.
 
-    con: Any
+    No connection: a page reads through the cached readers of :mod:`ui.reads` and takes
+    a lease (``reading()`` / ``writing()``) for anything else, so the store is free
+    between runs.
+    """
+
     version: int
     settings: Settings
     filters: Filters
@@ -68,11 +70,10 @@ def guard(title: str | None = None) -> Context:
         auth_ui.refuse()
         st.stop()
     auth_ui.sidebar(user)
-    con = connection()
-    version = queries.data_version(con)
+    version = data_version()
     settings = cached_settings(version)
     filters = auth.scope_filters(user, sidebar_filters(version, user))
     has = bool(cached_periods(version))
     if has:
         demo_notice(version, user)
-    return Context(con, version, settings, filters, has, user)
+    return Context(version, settings, filters, has, user)

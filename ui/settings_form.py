@@ -8,6 +8,7 @@ from analytics.access import auth
 from analytics.metrics.alert_rates import MEASURED, expected_rate
 from analytics.settings import Settings
 from analytics.store import queries
+from ui.reads import writing
 
 
 def render(ctx) -> None:
@@ -59,7 +60,8 @@ def render(ctx) -> None:
                 st.error(f"Not saved: {exc}")
                 return
             auth.require(ctx.user, "change_settings")
-            queries.write_settings(ctx.con, values)
+            with writing() as con:
+                queries.write_settings(con, values)
             st.cache_data.clear()
             from ui.components import warm_up_after_change
 

@@ -13,6 +13,7 @@ from analytics.filters import Filters
 from analytics.ingest import pipeline, saved
 from analytics.ingest.mapping import Mapping
 from analytics.store.validate import COLUMN_TYPES, REQUIRED
+from ui.reads import reading, writing
 
 DATASET_LABELS = {"employee": "Employee survey", "customer": "Customer survey",
                   "financials": "Financials (margins)", "units": "Units (org list)"}
@@ -29,16 +30,25 @@ def outside_scope(report: pipeline.Report, user: auth.User) -> list[str]:
 
 def commit(staged: pipeline.Staged, report: pipeline.Report, user: auth.User,
            **kwargs) -> pipeline.Result:
-    """Load the checked file as ``user``: upload permission, their units only."""
+    """Load the checked file as ``user``: upload permission, their units only.
+
+    Under a write lease: the staged file's temp tables live in this process's engine,
+    the store is attached read-write only for the commit.
+    """
     auth.require(user, "upload")
     if bad := outside_scope(report, user):
         raise auth.PermissionDenied(f"{user.name} may not load units {', '.join(bad)}")
-    return pipeline.commit(staged, report, uploaded_by=user.name,
-                           allowed_units=auth.allowed_units(user), **kwargs)
+    with writing():
+        return pipeline.commit(staged, report, uploaded_by=user.name,
+                               allowed_units=auth.allowed_units(user), **kwargs)
 
 
-def staged_for(con, upload, dataset: str, user: auth.User = auth.LOCAL) -> pipeline.Staged:
-    """Stage an uploaded file once per (file, dataset); kept in the session until loaded."""
+def staged_for(upload, dataset: str, user: auth.User = auth.LOCAL) -> pipeline.Staged:
+    """Stage an uploaded file once per (file, dataset); kept in the session until loaded.
+
+    The staged temp tables stay in this process's engine between runs; the store is
+    attached (a read lease) only while the file is staged and checked.
+    """
     key = (upload.file_id, dataset, auth.allowed_units(user))
     current = st.session_state.get("staged")
     if current is not None and current[0] == key:
@@ -47,8 +57,9 @@ def staged_for(con, upload, dataset: str, user: auth.User = auth.LOCAL) -> pipel
     folder = Path(tempfile.mkdtemp(prefix="stool-upload-"))
     path = folder / Path(upload.name).name
     path.write_bytes(upload.getbuffer())
-    staged = pipeline.stage(con, path, dataset, file_name=upload.name,
-                            allowed_units=auth.allowed_units(user))
+    with reading() as con:
+        staged = pipeline.stage(con, path, dataset, file_name=upload.name,
+                                allowed_units=auth.allowed_units(user))
     st.session_state["staged"] = (key, staged, folder)
     return staged
 
@@ -149,7 +160,7 @@ def check(staged: pipeline.Staged, mapping: Mapping,
     cached = st.session_state.get("checked")
     if cached is not None and cached[0] == key:
         return cached[1]
-    with st.spinner("Checking every row…"):
+    with st.spinner("Checking every row…"), reading():
         report = pipeline.check(staged, mapping, allowed_units=auth.allowed_units(user))
     st.session_state["checked"] = (key, report)
     return report
@@ -185,7 +196,7 @@ def show_report(staged: pipeline.Staged, report: pipeline.Report,
         st.dataframe(report.preview, hide_index=True, width="stretch")
 
 
-def legs_for(con, scope: pd.DataFrame, settings,
+def legs_for(scope: pd.DataFrame, settings,
              user: auth.User = auth.LOCAL) -> pd.DataFrame:
     """The three legs of the unit × months an upload covers (for before/after)."""
     from analytics.read import data
@@ -194,19 +205,21 @@ def legs_for(con, scope: pd.DataFrame, settings,
         return pd.DataFrame()
     f = auth.scope_filters(user, Filters(scope.period.min(), scope.period.max(),
                                          units=tuple(scope.unit_id.unique())))
-    panel = data.panel(con, f, settings)
+    with reading() as con:
+        panel = data.panel(con, f, settings)
     keys = set(zip(scope.unit_id, scope.period, strict=True))
     keep = [k in keys for k in zip(panel.unit_id, panel.period, strict=True)]
     return panel.loc[keep, ["unit_id", "period", "esat_index", "csat_pct",
                             settings.profit_metric]]
 
 
-def save_mapping(con, staged: pipeline.Staged, mapping: Mapping) -> None:
+def save_mapping(staged: pipeline.Staged, mapping: Mapping) -> None:
     """Save the mapping under a name for next month's file."""
     with st.form(f"save_mapping_{staged.sha256[:8]}"):
         name = st.text_input("Save this mapping as", placeholder="e.g. Qualtrics pulse survey")
         if st.form_submit_button("Save mapping") and name.strip():
-            saved.save(con, name.strip(), staged.dataset, staged.columns, mapping)
+            with writing() as con:
+                saved.save(con, name.strip(), staged.dataset, staged.columns, mapping)
             st.toast(f"Mapping '{name.strip()}' saved; it will be offered for files with "
                      "the same headers.")
 

@@ -22,7 +22,7 @@ from analytics.ingest import likert, read
 from analytics.ingest import saved as saved_mappings
 from analytics.ingest.mapping import Mapping, missing_required, suggest_mapping
 from analytics.store import staging
-from analytics.store.connection import db_path
+from analytics.store.connection import db_path, files_folder
 from analytics.store.load import (
     BatchMeta,
     StaleCheck,
@@ -31,7 +31,7 @@ from analytics.store.load import (
     overlapping_batches,
     write_batch,
 )
-from analytics.store.queries import database_file, unit_ids
+from analytics.store.queries import unit_ids
 from analytics.store.validate import (
     NOT_A_SCORE,
     SCORE,
@@ -459,8 +459,9 @@ def _short(value: Any) -> str:
 
 
 def archive(staged: Staged) -> Path:
-    """Keep the original file under data/archive/<sha256><suffix>."""
-    folder = Path(database_file(staged.con) or db_path()).parent / "archive"
+    """Keep the original file under ``archive/<sha256><suffix>`` beside the database file
+    (a DuckLake: in its data folder)."""
+    folder = (files_folder(staged.con) or db_path().parent) / "archive"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{staged.sha256}{staged.path.suffix.lower()}"
     if not target.exists():

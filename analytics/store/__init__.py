@@ -5,7 +5,8 @@ of upload batches with the summary refresh (``load``) and one named read per que
 (``queries``).
 """
 
-from analytics.store.connection import connect, db_path, transaction
+from analytics.store.connection import StoreBusy, connect, db_path, free, transaction, use
 from analytics.store.schema import SCHEMA_VERSION, migrate
 
-__all__ = ["SCHEMA_VERSION", "connect", "db_path", "migrate", "transaction"]
+__all__ = ["SCHEMA_VERSION", "StoreBusy", "connect", "db_path", "free", "migrate",
+           "transaction", "use"]

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analytics.store.queries import database_file
+from analytics.store.connection import kept_folder
 
 _META = b"stool.json"
 _NESTED = b"stool.json_columns"
@@ -65,9 +65,9 @@ def content_key(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def folder(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """Where the database's results are kept (None for an in-memory database)."""
-    path = database_file(con)
-    return Path(path + ".kept") if path else None
+    """Where the database's results are kept: ``<file>.kept/`` beside a database file,
+    ``<data path>/kept/`` in a DuckLake's folder (None for an in-memory database)."""
+    return kept_folder(con)
 
 
 def key_of(*parts: Any) -> str:
@@ -122,7 +122,9 @@ def write(con: duckdb.DuckDBPyConnection, at: str, name: str, key: str, value: A
     if path is None:
         return False
     # as readable as the database itself (a CLI load may run as another user than the app)
-    mode = Path(str(path.parents[1])[: -len(".kept")]).stat().st_mode & 0o666
+    store = Path(str(path.parents[1])[: -len(".kept")]) if path.parents[1].name != "kept" \
+        else path.parents[2]
+    mode = store.stat().st_mode & 0o666
 
     def put(target: Path, payload: bytes) -> None:
         _put(target, payload, mode)

@@ -125,10 +125,15 @@ SELECT {keys}
         / nullif(sum(m.headcount) FILTER (WHERE n_employee > 0), 0) AS response_rate,
     count(DISTINCT m.unit_id)::INTEGER AS n_units,
     {pooled_sd}
-FROM unit_month m LEFT JOIN units_current u USING (unit_id)
+FROM (SELECT * FROM unit_month ORDER BY unit_id, period) m
+LEFT JOIN units_current u USING (unit_id)
 WHERE {where}
 {group_by}
 """
+# unit_month is read in (unit, month) order: the sums above are of floats, whose last bits
+# depend on the order they are added in, and the order rows are stored in differs between
+# a database file and a DuckLake (and after a replace); sorted first, both give the same
+# figures to the last bit
 
 # The pooled sd of a group from each part's n, mean and sd (law of total variance), so
 # group means can be compared with Welch's t without re-reading responses.
@@ -272,6 +277,7 @@ def content_digest(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     cur = con.cursor()
     tables = [r[0] for r in cur.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
+        "AND database_name = current_database() "
         "ORDER BY 1").fetchall()]
     out = {}
     for t in tables:  # names come from the catalogue, not from users

@@ -123,7 +123,8 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """The schema version recorded in the file, 0 for a new file."""
     cur = con.cursor()
     exists = cur.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
+        "AND table_catalog = current_database()"
     ).fetchall()[0][0]
     if not exists:
         return 0
@@ -131,19 +132,27 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring the database to ``SCHEMA_VERSION``, each migration in its own transaction."""
-    cur = con.cursor()
-    cur.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
-    )
+    """Bring the database to ``SCHEMA_VERSION``, each migration in its own transaction.
+
+    Each step checks the version again inside its transaction (under the writers' lock):
+    two processes opening a new shared store at once migrate it once.
+    """
     version = current_version(con)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
             f"The database has schema version {version}, newer than this program "
             f"({SCHEMA_VERSION}). Upgrade the program; the file was left untouched."
         )
+    if version == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    with transaction(con) as tx:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
+        )
     for target in range(version + 1, SCHEMA_VERSION + 1):
         with transaction(con) as tx:
+            if current_version(tx) >= target:  # another process did it meanwhile
+                continue
             for statement in MIGRATIONS[target - 1]:
                 tx.execute(statement)
             tx.execute("INSERT INTO schema_version VALUES (?, now())", [target])

@@ -13,3 +13,15 @@ def clear_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def error_details():
+    """Tests read an exception's message; the served app shows none (.streamlit/config.toml
+    ``showErrorDetails = "none"``: no traceback with server paths reaches a browser)."""
+    from streamlit import config
+
+    before = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")
+    yield
+    config.set_option("client.showErrorDetails", before)

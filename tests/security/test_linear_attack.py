@@ -319,12 +319,12 @@ def _targets(employees: pd.DataFrame) -> list[tuple[str, set[tuple]]]:
     # a quarter's group counts people: the same people answer every month, so its
     # people are (at least) its largest month
     monthly = q.groupby(["unit_id", "department", "q", "period"]).size()
-    for (u, d, qq), people in monthly.groupby(level=[0, 1, 2]).max().items():
-        if people < 5:
+    for (u, d, qq), size in monthly.groupby(level=[0, 1, 2]).max().items():
+        if size < 5:
             out.append(("group", {(u, m, d) for m in MONTHS[3 * qq:3 * qq + 3]}))
     company = q.groupby(["department", "q", "period"]).size()
-    for (d, qq), people in company.groupby(level=[0, 1]).max().items():
-        if people < 5:
+    for (d, qq), size in company.groupby(level=[0, 1]).max().items():
+        if size < 5:
             out.append(("group", {(u, m, d) for u in UNITS.unit_id
                                   for m in MONTHS[3 * qq:3 * qq + 3]}))
     for (u, m, d), n in employees.groupby(["unit_id", "period", "department"]).size().items():

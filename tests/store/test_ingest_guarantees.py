@@ -90,7 +90,10 @@ def test_original_file_is_archived_by_hash(tiny_duck, tmp_path):
     f = _customer_file(tmp_path / "sep.csv", 10)
     result, _ = ingest_file(tiny_duck, f, "customer")
     sha = queries.batches(tiny_duck).set_index("batch_id").sha256[result.batch_id]
-    archived = Path(os.environ["STOOL_DB"]).parent / "archive" / f"{sha}.csv"
+    # beside the database file; a lake's in its data folder
+    folder = (Path(os.environ["STOOL_DATA_PATH"]) if os.environ["STOOL_DB"].startswith(
+        "ducklake:") else Path(os.environ["STOOL_DB"]).parent)
+    archived = folder / "archive" / f"{sha}.csv"
     assert archived.read_bytes() == f.read_bytes()
 
 
